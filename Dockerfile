@@ -1,0 +1,16 @@
+# The service and its CLI. Used by docker-compose.yml; see README.md.
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY global.json Directory.Build.props Directory.Packages.props .editorconfig UrbanMonitor.sln ./
+COPY src/ src/
+RUN dotnet publish src/UrbanMonitor.Api/UrbanMonitor.Api.csproj -c Release -o /app/api \
+ && dotnet publish src/UrbanMonitor.Cli/UrbanMonitor.Cli.csproj -c Release -o /app/cli
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+WORKDIR /app
+COPY --from=build /app /app
+COPY docker/entrypoint.sh /app/entrypoint.sh
+ENV URBANMONITOR_DATA=/data \
+    ASPNETCORE_URLS=http://0.0.0.0:8080
+EXPOSE 8080
+ENTRYPOINT ["/bin/sh", "/app/entrypoint.sh"]

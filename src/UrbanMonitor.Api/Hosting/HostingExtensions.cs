@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Scalar.AspNetCore;
+using UrbanMonitor.Database;
+
+namespace UrbanMonitor.Api.Hosting;
+
+/// <summary>Cross-cutting wiring: configuration, the one data source, problem details, health, OpenAPI.</summary>
+public static class HostingExtensions
+{
+    public static WebApplicationBuilder AddUrbanMonitorHosting(this WebApplicationBuilder builder)
+    {
+        builder.Configuration.AddEnvironmentVariables("URBANMONITOR_");
+
+        builder.Services.AddOptions<DatabaseOptions>()
+            .BindConfiguration("Database")
+            .PostConfigure<IConfiguration>((o, config) =>
+            {
+                if (config["DB"] is { Length: > 0 } db) o.ConnectionString = db;
+            })
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString),
+                "No database configured: set URBANMONITOR_DB to an Npgsql connection string of a PostGIS database (./run.sh does this for you).")
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton(sp => UrbanMonitorDataSource.Create(
+            sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString, "urbanmonitor-api"));
+
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        {
+            // Replace ASP.NET's generic RFC 9110 links with our stable per-kind types.
+            if (ctx.ProblemDetails.Type is null || ctx.ProblemDetails.Type.StartsWith("https://tools.ietf.org/", StringComparison.Ordinal))
+                ctx.ProblemDetails.Type = Problems.TypeFor(ctx.ProblemDetails.Status);
+            ctx.ProblemDetails.Instance ??= ctx.HttpContext.Request.Path;
+        });
+        builder.Services.AddHealthChecks()
+            .AddNpgSql(sp => sp.GetRequiredService<NpgsqlDataSource>(), name: "postgis", tags: ["ready"], timeout: TimeSpan.FromSeconds(3))
+            .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "UrbanMonitor";
+            doc.Info.Description = "Geospatial analysis service for cities: property registration, informal settlements, SDG 11 indicators, tiles and OGC API - Features.";
+            doc.Info.Version = "1";
+            return Task.CompletedTask;
+        }));
+        builder.Services.AddHostedService<DatabaseStartupProbe>();
+        return builder;
+    }
+
+    public static WebApplication UseUrbanMonitorHosting(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthWriter.WriteAsync })
+            .WithTags("Health").WithName("Alive");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthWriter.WriteAsync })
+            .WithTags("Health").WithName("Ready");
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapApiDocs(this IEndpointRouteBuilder app)
+    {
+        // GDAL's OAPIF driver and the OGC landing page look for the OpenAPI document at /api.
+        app.MapOpenApi("/api");
+        app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/api"));
+        return app;
+    }
+}

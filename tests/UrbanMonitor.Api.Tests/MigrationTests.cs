@@ -1,0 +1,87 @@
+using UrbanMonitor.Api.Tests.Infrastructure;
+using UrbanMonitor.Database;
+
+namespace UrbanMonitor.Api.Tests;
+
+public class MigrationTests(TestDatabase db) : IClassFixture<TestDatabase>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task TheClonedTemplateHasEveryMigrationApplied()
+    {
+        Assert.NotEmpty(Migrator.KnownScripts);
+        Assert.Empty(await Migrator.PendingAsync(db.DataSource, Ct));
+        Assert.Equal(Migrator.KnownScripts.Count, await db.ScalarAsync<long>("SELECT count(*) FROM schema_migrations"));
+    }
+
+    [Fact]
+    public async Task RerunningMigrationsAppliesNothingAndChangesNothing()
+    {
+        var before = await db.ScalarAsync<long>("SELECT count(*) FROM schema_migrations");
+        var applied = await Migrator.MigrateAsync(db.ConnectionString, Ct);
+        Assert.Empty(applied);
+        Assert.Equal(before, await db.ScalarAsync<long>("SELECT count(*) FROM schema_migrations"));
+    }
+
+    [Fact]
+    public async Task EveryTableOfCityDataCarriesCityIdAndLargeTablesAreKeyedByCityAndId()
+    {
+        var missing = await db.ScalarAsync<string>("""
+            SELECT coalesce(string_agg(t.table_name, ', ' ORDER BY t.table_name), '')
+            FROM information_schema.tables t
+            WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+              AND t.table_name NOT IN ('cities', 'schema_migrations', 'spatial_ref_sys')
+              AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
+                              WHERE c.table_schema = 'public' AND c.table_name = t.table_name AND c.column_name = 'city_id')
+            """);
+        Assert.Equal("", missing);
+
+        foreach (var table in new[] { "properties", "settlements", "districts", "transit_stops" })
+        {
+            var key = await db.ScalarAsync<string>("""
+                SELECT string_agg(a.attname, ',' ORDER BY array_position(i.indkey, a.attnum))
+                FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                WHERE i.indrelid = $1::regclass AND i.indisprimary
+                """, table);
+            Assert.Equal("city_id,id", key);
+        }
+    }
+
+    [Fact]
+    public async Task EveryGeometryColumnIsInEpsg4326AndHasAGistIndex()
+    {
+        var columns = await db.ScalarAsync<long>("SELECT count(*) FROM geometry_columns WHERE f_table_schema = 'public'");
+        Assert.True(columns >= 4);
+        var wrongSrid = await db.ScalarAsync<string>(
+            "SELECT coalesce(string_agg(f_table_name, ', '), '') FROM geometry_columns WHERE f_table_schema = 'public' AND srid <> 4326");
+        Assert.Equal("", wrongSrid);
+        var withoutIndex = await db.ScalarAsync<string>("""
+            SELECT coalesce(string_agg(g.f_table_name || '.' || g.f_geometry_column, ', '), '')
+            FROM geometry_columns g
+            WHERE g.f_table_schema = 'public'
+              AND NOT EXISTS (
+                SELECT 1 FROM pg_index i
+                JOIN pg_class ic ON ic.oid = i.indexrelid
+                JOIN pg_am am ON am.oid = ic.relam AND am.amname = 'gist'
+                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                WHERE i.indrelid = (quote_ident(g.f_table_schema) || '.' || quote_ident(g.f_table_name))::regclass
+                  AND a.attname = g.f_geometry_column)
+            """);
+        Assert.Equal("", withoutIndex);
+    }
+}
+
+public class MigrationFromScratchTests(EmptyDatabase db) : IClassFixture<EmptyDatabase>
+{
+    [Fact]
+    public async Task AnEmptyDatabaseIsMigratedFromScratchInOrderAndRecorded()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        Assert.Equal(Migrator.KnownScripts, await Migrator.PendingAsync(db.DataSource, ct));
+        var applied = await Migrator.MigrateAsync(db.ConnectionString, ct);
+        Assert.Equal(Migrator.KnownScripts, applied);
+        Assert.Empty(await Migrator.PendingAsync(db.DataSource, ct));
+        Assert.Equal("3", (await db.ScalarAsync<string>("SELECT postgis_lib_version()"))[..1]);
+    }
+}
