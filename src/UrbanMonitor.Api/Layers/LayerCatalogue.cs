@@ -1,0 +1,56 @@
+namespace UrbanMonitor.Api.Layers;
+
+/// <summary>An attribute of a layer that may be shown to anyone (tiles, feeds): never personal data.</summary>
+/// <param name="Name">Column name in the table (an identifier from this catalogue, never from a request).</param>
+/// <param name="Type">JSON-schema type: <c>string</c>, <c>integer</c>, <c>number</c>, <c>date</c>.</param>
+/// <param name="Description">What the value means, with units.</param>
+public sealed record LayerColumn(string Name, string Type, string Description);
+
+/// <summary>
+/// A layer of the service (also an OGC collection id, an MVT layer name and a tile URL segment). Every layer table
+/// has <c>city_id</c>, <c>id</c> (unique per city) and <c>geom</c> in EPSG:4326.
+/// </summary>
+/// <param name="Id">Layer id as in CONTRACTS.md, e.g. <c>transit-stops</c>.</param>
+/// <param name="Table">Table holding it.</param>
+/// <param name="Title">Human title.</param>
+/// <param name="Description">One sentence on what the layer holds.</param>
+/// <param name="GeometryType">OGC geometry type of <c>geom</c>: <c>MultiPolygon</c>, <c>Point</c>, …</param>
+/// <param name="PublicColumns">Attributes safe for anonymous users, in output order.</param>
+public sealed record LayerDefinition(
+    string Id, string Table, string Title, string Description, string GeometryType, IReadOnlyList<LayerColumn> PublicColumns);
+
+/// <summary>The fixed catalogue of layers: the only source of table and column identifiers in built SQL.</summary>
+public static class LayerCatalogue
+{
+    private static readonly LayerColumn Code = new("code", "string", "Human code, unique in its city.");
+    private static readonly LayerColumn Name = new("name", "string", "Name, in any script.");
+    private static readonly LayerColumn Population = new("population", "integer", "Residents (persons); null when unknown.");
+    private static readonly LayerColumn Households = new("households", "integer", "Households; null when unknown.");
+
+    public static IReadOnlyList<LayerDefinition> All { get; } =
+    [
+        new("properties", "properties", "Properties", "Registered and surveyed properties (parcels). No personal data.", "MultiPolygon",
+        [
+            Code,
+            new("status", "string", "surveyed, verified, registered or retired."),
+            new("district_code", "string", "Code of the district the parcel lies in."),
+            new("block", "string", "Block number."),
+            new("parcel", "string", "Parcel number in its block."),
+        ]),
+        new("settlements", "settlements", "Informal settlements", "Informal settlement boundaries with census population.", "MultiPolygon",
+            [Code, Name, Population, Households, new("source", "string", "Source of the boundary and population."), new("surveyed_on", "date", "Date of the boundary survey.")]),
+        new("districts", "districts", "Districts", "Administrative districts of each city (Rio: neighbourhoods; Mazar-e-Sharif: nahias).", "MultiPolygon",
+            [Code, Name, Population, Households]),
+        new("transit-stops", "transit_stops", "Transit stops", "Public transport stops; capacity low (bus, matatu) or high (metro, rail).", "Point",
+        [
+            Code, Name,
+            new("capacity", "string", "low or high (SDG 11.2.1)."),
+            new("mode", "string", "bus, metro, rail, matatu, …"),
+        ]),
+    ];
+
+    private static readonly Dictionary<string, LayerDefinition> ById = All.ToDictionary(l => l.Id, StringComparer.Ordinal);
+
+    /// <summary>Finds a layer by its id (case-sensitive, as in URLs).</summary>
+    public static bool TryGet(string id, out LayerDefinition layer) => ById.TryGetValue(id, out layer!);
+}
