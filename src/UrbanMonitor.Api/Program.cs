@@ -1,13 +1,16 @@
 using UrbanMonitor.Api.Cities;
 using UrbanMonitor.Api.Hosting;
+using UrbanMonitor.Api.Imports;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddUrbanMonitorHosting();
+builder.AddImports();
 
 var app = builder.Build();
 app.UseUrbanMonitorHosting();
 app.MapHealthApi();
 app.MapCitiesApi();
+app.MapImportsApi();
 app.MapApiDocs();
 
 app.Run();

@@ -1,0 +1,99 @@
+namespace UrbanMonitor.Database.Imports;
+
+/// <summary>Geometry a layer takes.</summary>
+public enum GeometryFamily { Polygon, Line, Point }
+
+/// <summary>Value type of a target column; decides the SQL cast and the attribute rule.</summary>
+public enum ColumnType { Text, Integer, NonNegativeInteger, Date, Capacity }
+
+/// <summary>A column of a layer table that an import fills from a source attribute or a job option.</summary>
+/// <param name="Column">Column name in the table (catalogue identifier).</param>
+/// <param name="Candidates">Source attribute names tried in order, case-insensitively, when the job maps none.</param>
+/// <param name="Required">A feature without a value is rejected.</param>
+public sealed record ImportColumn(string Column, ColumnType Type, bool Required, params string[] Candidates)
+{
+    /// <summary>Another column whose value stands in when this one has none (a district's name falls back to its code).</summary>
+    public string? Fallback { get; init; }
+
+    /// <summary>The job option (query parameter) that sets this column for every feature; the column name unless it
+    /// clashes with a job parameter (transit <c>mode</c> is <c>transit-mode</c>, as <c>mode</c> is the import mode).</summary>
+    public string OptionName => Column == "mode" ? "transit-mode" : Column;
+}
+
+/// <summary>An importable layer: its table, geometry family, columns and how a new import replaces old rows.</summary>
+/// <param name="UniqueColumn">A column that must be unique in the file and the layer (e.g. code), or null.</param>
+/// <param name="ReplaceBy">Null: an import replaces the city's whole layer; a column: only rows whose value in it occurs in the import (built-up epochs).</param>
+public sealed record ImportLayer(string Id, string Table, GeometryFamily Family, IReadOnlyList<ImportColumn> Columns, string? UniqueColumn = null, string? ReplaceBy = null);
+
+/// <summary>The fixed catalogue of layers that can be imported per city (CONTRACTS.md, "Layers and URLs").</summary>
+public static class ImportLayers
+{
+    public static IReadOnlyList<ImportLayer> All { get; } =
+    [
+        new("districts", "districts", GeometryFamily.Polygon,
+        [
+            new("code", ColumnType.Text, true, "code", "codbairro", "district", "district_code", "codigo", "id"),
+            new("name", ColumnType.Text, false, "name", "nome", "district_name") { Fallback = "code" },
+            new("population", ColumnType.NonNegativeInteger, false, "population", "pop", "pesdom_pp"),
+            new("households", ColumnType.NonNegativeInteger, false, "households", "numdom_pp"),
+        ], UniqueColumn: "code"),
+        new("settlements", "settlements", GeometryFamily.Polygon,
+        [
+            new("code", ColumnType.Text, true, "code", "cod_favela", "settlement_code", "id", "objectid"),
+            new("name", ColumnType.Text, false, "name", "nome", "settlement_name") { Fallback = "code" },
+            new("population", ColumnType.NonNegativeInteger, false, "population", "pop_sabren", "pop"),
+            new("households", ColumnType.NonNegativeInteger, false, "households", "dom_sabren"),
+            new("source", ColumnType.Text, false, "source", "fonte"),
+            new("surveyed_on", ColumnType.Date, false, "surveyed_on", "data_cadas", "survey_date", "date"),
+        ], UniqueColumn: "code"),
+        new("streets", "streets", GeometryFamily.Line,
+        [
+            new("name", ColumnType.Text, false, "name", "nome", "street_name"),
+            new("class", ColumnType.Text, false, "class", "highway", "type", "fclass"),
+        ]),
+        new("open-spaces", "open_spaces", GeometryFamily.Polygon,
+        [
+            new("name", ColumnType.Text, false, "name", "nome"),
+            new("kind", ColumnType.Text, false, "kind", "type", "leisure", "landuse"),
+        ]),
+        new("built-up", "built_up", GeometryFamily.Polygon,
+        [
+            new("epoch", ColumnType.Integer, true, "epoch", "year"),
+        ], ReplaceBy: "epoch"),
+        new("population-units", "population_units", GeometryFamily.Polygon,
+        [
+            new("code", ColumnType.Text, false, "code", "id", "unit_code"),
+            new("population", ColumnType.NonNegativeInteger, true, "population", "pop", "pesdom_pp"),
+            new("year", ColumnType.Integer, false, "year"),
+        ]),
+        new("hazard-zones", "hazard_zones", GeometryFamily.Polygon,
+        [
+            new("hazard", ColumnType.Text, true, "hazard", "type", "kind"),
+            new("level", ColumnType.Text, false, "level", "risk", "class"),
+        ]),
+        new("facilities", "facilities", GeometryFamily.Point,
+        [
+            new("kind", ColumnType.Text, true, "kind", "type", "amenity"),
+            new("name", ColumnType.Text, false, "name", "nome"),
+        ]),
+        new("transit-stops", "transit_stops", GeometryFamily.Point,
+        [
+            new("code", ColumnType.Text, true, "code", "stop_id", "id", "fid", "cod"),
+            new("name", ColumnType.Text, false, "name", "stop_name", "nome"),
+            new("capacity", ColumnType.Capacity, true, "capacity"),
+            new("mode", ColumnType.Text, true, "mode"),
+            new("peak_departures", ColumnType.NonNegativeInteger, false, "peak_departures"),
+        ], UniqueColumn: "code"),
+    ];
+
+    private static readonly Dictionary<string, ImportLayer> ById = All.ToDictionary(l => l.Id, StringComparer.Ordinal);
+
+    public static bool TryGet(string id, out ImportLayer layer) => ById.TryGetValue(id, out layer!);
+
+    /// <summary>Defaults a job gets for a layer when it names none (transit stops from a plain file are buses).</summary>
+    public static IReadOnlyDictionary<string, string> Defaults(string layer) => layer switch
+    {
+        "transit-stops" => new Dictionary<string, string> { ["capacity"] = "low", ["mode"] = "bus" },
+        _ => new Dictionary<string, string>(),
+    };
+}

@@ -1,0 +1,447 @@
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace UrbanMonitor.Database.Imports;
+
+/// <summary>What a client asks for when uploading a layer.</summary>
+/// <param name="Options">Column constants (<c>epoch=2015</c>, <c>kind=school</c>, <c>capacity=high</c>) and explicit
+/// mappings <c>map.&lt;column&gt;=&lt;source attribute&gt;</c>.</param>
+public sealed record ImportRequest(
+    string CitySlug, string Layer, string Mode = "all-or-nothing", string? Crs = null,
+    IReadOnlyDictionary<string, string>? Options = null, string? Source = null, string? Licence = null, string? FileName = null);
+
+/// <summary>A prepared job: the upload is readable, the city, layer, mode and CRS are known.</summary>
+public sealed record PreparedImport(Guid JobId, int CityId, ImportLayer Layer, int Srid, FeatureSource Source, ImportRequest Request);
+
+/// <summary>No city with that slug.</summary>
+public sealed class CityNotFoundException(string slug) : Exception($"There is no city with the slug '{slug}'.")
+{
+    public string Slug { get; } = slug;
+}
+
+/// <summary>
+/// The import pipeline every upload goes through (API and CLI alike): binary COPY of the file's features into
+/// <c>import_staging</c> → set-wise validation in SQL (geometry present, of the layer's type, valid — else the reason
+/// and location —, coordinates inside lon/lat range after transformation, required and typed attributes, unique
+/// codes) recorded per feature in <c>import_issues</c> → one transaction that publishes (<c>all-or-nothing</c>: only if
+/// every feature is valid; <c>valid-only</c>: the valid ones) replacing the city's previous rows of the layer.
+/// Staging rows are removed at the end; a killed import leaves nothing visible.
+/// </summary>
+public sealed class ImportRunner(NpgsqlDataSource db)
+{
+    public static readonly string[] Modes = ["all-or-nothing", "valid-only"];
+
+    /// <summary>Checks everything that can be checked before the work starts and records a queued job.
+    /// Throws <see cref="ImportRejectedException"/> (4xx) or <see cref="CityNotFoundException"/>.</summary>
+    public async Task<PreparedImport> PrepareAsync(ImportRequest request, string path, CancellationToken ct = default)
+    {
+        if (!ImportLayers.TryGet(request.Layer, out var layer))
+            throw new ImportRejectedException(
+                $"'{request.Layer}' is not an importable layer. Importable: {string.Join(", ", ImportLayers.All.Select(l => l.Id))}.", 404, "unknown-layer");
+        if (!Modes.Contains(request.Mode))
+            throw new ImportRejectedException($"mode must be all-or-nothing or valid-only, not '{request.Mode}'.", 400, "bad-request");
+        int cityId;
+        await using (var city = db.CreateCommand("SELECT id FROM cities WHERE slug = $1"))
+        {
+            city.Parameters.Add(new NpgsqlParameter { Value = request.CitySlug });
+            cityId = await city.ExecuteScalarAsync(ct) as int? ?? throw new CityNotFoundException(request.CitySlug);
+        }
+        var source = ImportFile.Open(path, request.FileName);
+        try
+        {
+            var srid = await CrsResolver.ResolveAsync(db, source, request.Crs, ct);
+            var id = Guid.NewGuid();
+            await using var insert = db.CreateCommand("""
+                INSERT INTO import_jobs (city_id, id, layer, format, mode, file_name, source_srid, options)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                """);
+            insert.Parameters.Add(new NpgsqlParameter { Value = cityId });
+            insert.Parameters.Add(new NpgsqlParameter { Value = id });
+            insert.Parameters.Add(new NpgsqlParameter { Value = layer.Id });
+            insert.Parameters.Add(new NpgsqlParameter { Value = source.Format });
+            insert.Parameters.Add(new NpgsqlParameter { Value = request.Mode });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)request.FileName ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new NpgsqlParameter { Value = srid });
+            insert.Parameters.Add(new NpgsqlParameter
+            {
+                Value = System.Text.Json.JsonSerializer.Serialize(request.Options ?? new Dictionary<string, string>()),
+                NpgsqlDbType = NpgsqlDbType.Jsonb,
+            });
+            await insert.ExecuteNonQueryAsync(ct);
+            return new PreparedImport(id, cityId, layer, srid, source, request);
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs a prepared job to its end (succeeded or failed, recorded in import_jobs). Reports features read.</summary>
+    public async Task RunAsync(PreparedImport job, IProgress<long>? progress = null, CancellationToken ct = default)
+    {
+        // Held for the whole run: the start-up sweep of interrupted jobs skips jobs whose lock is taken.
+        await using var guard = await db.OpenConnectionAsync(ct);
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock(hashtextextended($1::text, 0))", guard))
+        {
+            take.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
+            await take.ExecuteNonQueryAsync(ct);
+        }
+        try
+        {
+            await SetPhaseAsync(job.JobId, "staging", running: true);
+            var read = await StageAsync(job, progress, ct);
+            await SetPhaseAsync(job.JobId, "validating", featuresRead: read);
+            var columns = await ResolveColumnsAsync(job, ct);
+            var invalid = await ValidateAsync(job, columns, ct);
+            await SetPhaseAsync(job.JobId, "publishing", featuresInvalid: invalid);
+            await PublishAsync(job, columns, read, invalid, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            await FailAsync(job.JobId, Explain(e));
+        }
+        catch (OperationCanceledException)
+        {
+            await FailAsync(job.JobId, "The import was cancelled; nothing was published.");
+            throw;
+        }
+        finally
+        {
+            await CleanStagingAsync(job.JobId);
+            job.Source.Dispose();
+            await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended($1::text, 0))", guard);
+            release.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    private static string Explain(Exception e) => e switch
+    {
+        PostgresException p => $"{p.MessageText}{(p.Detail is { } d ? " (" + d + ")" : "")}",
+        System.Text.Json.JsonException j => "The file could not be read to its end: " + j.Message,
+        _ => e.Message,
+    };
+
+    private async Task<long> StageAsync(PreparedImport job, IProgress<long>? progress, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var copy = await conn.BeginBinaryImportAsync(
+            "COPY import_staging (city_id, job_id, feature_index, properties, geom, parse_error) FROM STDIN (FORMAT BINARY)", ct);
+        long count = 0;
+        foreach (var f in job.Source.ReadFeatures(ct))
+        {
+            await copy.StartRowAsync(ct);
+            await copy.WriteAsync(job.CityId, NpgsqlDbType.Integer, ct);
+            await copy.WriteAsync(job.JobId, NpgsqlDbType.Uuid, ct);
+            await copy.WriteAsync(f.Index, NpgsqlDbType.Bigint, ct);
+            await copy.WriteAsync(f.PropertiesJson, NpgsqlDbType.Jsonb, ct);
+            if (f.Geometry is { } g)
+            {
+                g.SRID = job.Srid;
+                await copy.WriteAsync(g, NpgsqlDbType.Geometry, ct);
+            }
+            else await copy.WriteNullAsync(ct);
+            if (f.ParseError is { } err) await copy.WriteAsync(err, NpgsqlDbType.Text, ct);
+            else await copy.WriteNullAsync(ct);
+            if (++count % 50_000 == 0)
+            {
+                progress?.Report(count);
+                await SetPhaseAsync(job.JobId, "staging", featuresRead: count);
+            }
+        }
+        await copy.CompleteAsync(ct);
+        progress?.Report(count);
+        return count;
+    }
+
+    /// <summary>A target column's value: from a source attribute (key) or a constant, as SQL parameters.</summary>
+    public sealed record ResolvedColumn(ImportColumn Column, string? Key, string? Constant);
+
+    private async Task<IReadOnlyList<ResolvedColumn>> ResolveColumnsAsync(PreparedImport job, CancellationToken ct)
+    {
+        var keys = new List<string>();
+        await using (var cmd = db.CreateCommand(
+            "SELECT DISTINCT k FROM (SELECT jsonb_object_keys(properties) AS k FROM import_staging WHERE job_id = $1 AND feature_index < 1000) x"))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct)) keys.Add(r.GetString(0));
+        }
+        var options = job.Request.Options ?? new Dictionary<string, string>();
+        var defaults = ImportLayers.Defaults(job.Layer.Id);
+        string? Find(string name) => keys.FirstOrDefault(k => string.Equals(k, name, StringComparison.Ordinal))
+                                     ?? keys.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
+        return job.Layer.Columns.Select(c =>
+        {
+            if (options.TryGetValue("map." + c.Column, out var mapped))
+                return new ResolvedColumn(c, Find(mapped) ?? throw new ImportRejectedException(
+                    $"map.{c.Column}={mapped}: the file has no attribute '{mapped}'. Its attributes: {string.Join(", ", keys)}.", 422, "bad-mapping"), null);
+            if (options.TryGetValue(c.OptionName, out var constant)) return new ResolvedColumn(c, null, constant);
+            var key = c.Candidates.Select(Find).FirstOrDefault(k => k is not null);
+            return new ResolvedColumn(c, key, key is null ? defaults.GetValueOrDefault(c.Column) : null);
+        }).ToArray();
+    }
+
+    private static string Value(int keyParam, int constParam) =>
+        $"nullif(btrim(coalesce(s.properties->>${keyParam}::text, ${constParam}::text)), '')";
+
+    private static void AddColumnParameters(NpgsqlCommand cmd, IReadOnlyList<ResolvedColumn> columns)
+    {
+        foreach (var c in columns)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)c.Key ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)c.Constant ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        }
+    }
+
+    private static (string[] Types, string Description) Family(GeometryFamily family) => family switch
+    {
+        GeometryFamily.Polygon => (["ST_Polygon", "ST_MultiPolygon"], "Polygon or MultiPolygon"),
+        GeometryFamily.Line => (["ST_LineString", "ST_MultiLineString"], "LineString or MultiLineString"),
+        _ => (["ST_Point"], "Point"),
+    };
+
+    // Parameters: $1 job, $2 layer id, $3 srid, then (key, constant) per column from $4.
+    private async Task<long> ValidateAsync(PreparedImport job, IReadOnlyList<ResolvedColumn> columns, CancellationToken ct)
+    {
+        var (types, description) = Family(job.Layer.Family);
+        var rules = new StringBuilder();
+        var reasons = new StringBuilder();
+        for (var i = 0; i < columns.Count; i++)
+        {
+            var c = columns[i].Column;
+            var v = Value(4 + 2 * i, 5 + 2 * i);
+            var hint = columns[i].Key is null && columns[i].Constant is null
+                ? $"no attribute {string.Join("/", c.Candidates)} in the file; pass ?{c.OptionName}= or ?map.{c.Column}=<attribute>"
+                : $"attribute {columns[i].Key ?? c.Column}";
+            if (c.Required)
+            {
+                rules.Append($"\n            WHEN {v} IS NULL THEN 'missing-{c.Column}'");
+                reasons.Append($"\n        WHEN 'missing-{c.Column}' THEN 'required value {c.Column} is missing ({hint})'");
+            }
+            var check = c.Type switch
+            {
+                ColumnType.Integer => $"{v} !~ '^-?[0-9]+(\\.0+)?$'",
+                ColumnType.NonNegativeInteger => $"{v} !~ '^[0-9]+(\\.0+)?$'",
+                ColumnType.Date => $"um_try_date({v}) IS NULL",
+                ColumnType.Capacity => $"{v} NOT IN ('low', 'high')",
+                _ => null,
+            };
+            if (check is null) continue;
+            var expected = c.Type switch
+            {
+                ColumnType.Integer => "a whole number",
+                ColumnType.NonNegativeInteger => "a whole number ≥ 0",
+                ColumnType.Date => "a date (YYYY-MM-DD)",
+                _ => "low or high",
+            };
+            rules.Append($"\n            WHEN {v} IS NOT NULL AND {check} THEN 'type-{c.Column}'");
+            reasons.Append($"\n        WHEN 'type-{c.Column}' THEN format('{c.Column} must be {expected}, not %L', {v.Replace("s.properties", "c.properties", StringComparison.Ordinal)})");
+        }
+
+        var typeList = string.Join(", ", types.Select(t => $"'{t}'"));
+        var sql = $"""
+            WITH checked AS (
+                SELECT s.city_id, s.job_id, s.feature_index, s.properties, s.geom, s.parse_error,
+                    CASE
+                        WHEN s.geom IS NULL THEN 'geometry-missing'
+                        WHEN ST_IsEmpty(s.geom) THEN 'geometry-empty'
+                        WHEN ST_GeometryType(s.geom) NOT IN ({typeList}) THEN 'geometry-type'
+                        WHEN NOT ST_IsValid(s.geom) THEN 'geometry-invalid'
+                        WHEN (SELECT ST_XMin(e) < -180 OR ST_XMax(e) > 180 OR ST_YMin(e) < -90 OR ST_YMax(e) > 90
+                                     OR NOT (ST_XMin(e) - ST_XMin(e) = 0 AND ST_YMax(e) - ST_YMax(e) = 0)
+                              FROM (SELECT CASE WHEN $3 = 4326 THEN ST_Envelope(s.geom)::box2d
+                                                ELSE ST_Transform(ST_Envelope(s.geom), 4326)::box2d END AS e) b)
+                            THEN 'coordinates-out-of-range'{rules}
+                    END AS rule
+                FROM import_staging s
+                WHERE s.job_id = $1)
+            INSERT INTO import_issues (city_id, job_id, feature_index, rule, reason, location)
+            SELECT c.city_id, c.job_id, c.feature_index, c.rule,
+                CASE c.rule
+                    WHEN 'geometry-missing' THEN coalesce(c.parse_error, 'the feature has no geometry')
+                    WHEN 'geometry-empty' THEN 'the geometry is empty'
+                    WHEN 'geometry-type' THEN format('a %s cannot go into layer %s, which takes {description}', substr(ST_GeometryType(c.geom), 4), $2::text)
+                    WHEN 'geometry-invalid' THEN format('%s at %s', (ST_IsValidDetail(c.geom)).reason,
+                        ST_AsText(CASE WHEN $3 = 4326 THEN (ST_IsValidDetail(c.geom)).location ELSE ST_Transform((ST_IsValidDetail(c.geom)).location, 4326) END, 7))
+                    WHEN 'coordinates-out-of-range' THEN format('coordinates fall outside longitude -180..180 / latitude -90..90 when read as EPSG:%s: is that the file''s CRS? (pass ?crs=EPSG:<code>)', $3::int){reasons}
+                END,
+                CASE WHEN c.rule = 'geometry-invalid' THEN
+                    ST_SetSRID(CASE WHEN $3 = 4326 THEN (ST_IsValidDetail(c.geom)).location ELSE ST_Transform((ST_IsValidDetail(c.geom)).location, 4326) END, 4326)
+                END
+            FROM checked c
+            WHERE c.rule IS NOT NULL
+            """;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using (var cmd = new NpgsqlCommand(sql, conn))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = job.Layer.Id });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = job.Srid });
+            AddColumnParameters(cmd, columns);
+            cmd.CommandTimeout = 0;
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        if (job.Layer.UniqueColumn is { } unique)
+        {
+            var i = columns.ToList().FindIndex(c => c.Column.Column == unique);
+            var v = Value(4 + 2 * i, 5 + 2 * i);
+            await using var dup = new NpgsqlCommand($"""
+                INSERT INTO import_issues (city_id, job_id, feature_index, rule, reason)
+                SELECT city_id, job_id, feature_index, 'duplicate', format('{unique} %L occurs more than once in the file (first at feature %s)', v, first)
+                FROM (SELECT s.city_id, s.job_id, s.feature_index, {v} AS v,
+                             min(s.feature_index) OVER (PARTITION BY {v}) AS first
+                      FROM import_staging s
+                      WHERE s.job_id = $1 AND NOT EXISTS (SELECT 1 FROM import_issues i WHERE i.job_id = s.job_id AND i.feature_index = s.feature_index)) d
+                WHERE v IS NOT NULL AND feature_index <> first
+                """, conn);
+            dup.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
+            dup.Parameters.Add(new NpgsqlParameter { Value = job.Layer.Id });
+            dup.Parameters.Add(new NpgsqlParameter { Value = job.Srid });
+            AddColumnParameters(dup, columns);
+            dup.CommandTimeout = 0;
+            await dup.ExecuteNonQueryAsync(ct);
+        }
+
+        await using var mark = new NpgsqlCommand("""
+            WITH bad AS (SELECT DISTINCT feature_index FROM import_issues WHERE job_id = $1)
+            UPDATE import_staging s SET invalid = true FROM bad WHERE s.job_id = $1 AND s.feature_index = bad.feature_index
+            """, conn);
+        mark.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
+        return await mark.ExecuteNonQueryAsync(ct);
+    }
+
+    private async Task PublishAsync(PreparedImport job, IReadOnlyList<ResolvedColumn> columns, long read, long invalid, CancellationToken ct)
+    {
+        if (read == 0) { await FailAsync(job.JobId, "The file holds no features."); return; }
+        if (job.Request.Mode == "all-or-nothing" && invalid > 0)
+        {
+            await FailAsync(job.JobId, $"{invalid} of {read} features are invalid, so nothing was published (all-or-nothing). See the report; or import with mode=valid-only.");
+            return;
+        }
+        if (invalid == read) { await FailAsync(job.JobId, $"All {read} features are invalid; nothing was published. See the report."); return; }
+
+        var layer = job.Layer;
+        var geometry = layer.Family switch
+        {
+            GeometryFamily.Point => "ST_Force2D(CASE WHEN $2 = 4326 THEN s.geom ELSE ST_Transform(s.geom, 4326) END)",
+            GeometryFamily.Line => "ST_Multi(ST_Force2D(CASE WHEN $2 = 4326 THEN s.geom ELSE ST_Transform(s.geom, 4326) END))",
+            _ => "ST_Multi(ST_Force2D(CASE WHEN $2 = 4326 THEN s.geom ELSE ST_Transform(s.geom, 4326) END))",
+        };
+        var names = string.Join(", ", columns.Select(c => c.Column.Column));
+        var values = string.Join(", ", columns.Select((c, i) =>
+        {
+            var v = Value(4 + 2 * i, 5 + 2 * i);
+            if (c.Column.Fallback is { } fallback)
+            {
+                var f = columns.ToList().FindIndex(x => x.Column.Column == fallback);
+                v = $"coalesce({v}, {Value(4 + 2 * f, 5 + 2 * f)})";
+            }
+            return c.Column.Type switch
+            {
+                ColumnType.Integer or ColumnType.NonNegativeInteger => $"({v})::numeric::bigint",
+                ColumnType.Date => $"um_try_date({v})",
+                _ => v,
+            };
+        }));
+        var replaceIndex = layer.ReplaceBy is { } by ? columns.ToList().FindIndex(c => c.Column.Column == by) : -1;
+        var delete = replaceIndex < 0
+            ? $"DELETE FROM {layer.Table} WHERE city_id = $1"
+            : $"""
+               DELETE FROM {layer.Table} t WHERE t.city_id = $1 AND t.{layer.ReplaceBy} IN (
+                   SELECT DISTINCT ({Value(4 + 2 * replaceIndex, 5 + 2 * replaceIndex)})::numeric::bigint FROM import_staging s WHERE s.job_id = $3 AND NOT s.invalid)
+               """;
+        var insert = $"""
+            INSERT INTO {layer.Table} (city_id, {names}, attributes, geom)
+            SELECT $1, {values}, s.properties, {geometry}
+            FROM import_staging s
+            WHERE s.job_id = $3 AND NOT s.invalid
+            ORDER BY s.feature_index
+            """;
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        long published = 0;
+        foreach (var sql in new[] { delete, insert })
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 0 };
+            cmd.Parameters.Add(new NpgsqlParameter { Value = job.CityId });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = job.Srid });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
+            AddColumnParameters(cmd, columns);
+            published = await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var src = new NpgsqlCommand(Loading.LayerTables.Embedded("upsert_layer_source.sql"), conn, tx))
+        {
+            src.Parameters.Add(new NpgsqlParameter { Value = job.CityId });
+            src.Parameters.Add(new NpgsqlParameter { Value = layer.Id });
+            src.Parameters.Add(new NpgsqlParameter { Value = job.Request.Source ?? $"Imported from {job.Request.FileName ?? "an upload"} ({job.Source.Format}, EPSG:{job.Srid})" });
+            src.Parameters.Add(new NpgsqlParameter { Value = job.Request.Licence ?? "not stated by the uploader" });
+            src.Parameters.Add(new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            await src.ExecuteNonQueryAsync(ct);
+        }
+        await using (var done = new NpgsqlCommand("""
+            UPDATE import_jobs SET status = 'succeeded', phase = 'done', features_published = $2, finished_at = now()
+            WHERE id = $1
+            """, conn, tx))
+        {
+            done.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
+            done.Parameters.Add(new NpgsqlParameter { Value = published });
+            await done.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    private async Task SetPhaseAsync(Guid id, string phase, bool running = false, long? featuresRead = null, long? featuresInvalid = null)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE import_jobs SET phase = $2,
+                status = CASE WHEN $3 THEN 'running' ELSE status END,
+                started_at = CASE WHEN $3 THEN now() ELSE started_at END,
+                features_read = coalesce($4, features_read),
+                features_invalid = coalesce($5, features_invalid)
+            WHERE id = $1
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = phase });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = running });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)featuresRead ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)featuresInvalid ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    private async Task FailAsync(Guid id, string error)
+    {
+        await using var cmd = db.CreateCommand(
+            "UPDATE import_jobs SET status = 'failed', phase = 'done', error = $2, finished_at = now() WHERE id = $1");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = error });
+        await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    private async Task CleanStagingAsync(Guid id)
+    {
+        await using var cmd = db.CreateCommand("DELETE FROM import_staging WHERE job_id = $1");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+        cmd.CommandTimeout = 0;
+        await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    /// <summary>Jobs left queued or running by a stopped process: marked failed, their staging rows removed.</summary>
+    public async Task<int> FailInterruptedAsync(CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            WITH gone AS (
+                UPDATE import_jobs SET status = 'failed', phase = 'done', finished_at = now(),
+                       error = 'The service stopped while this import ran; nothing was published. Upload the file again.'
+                WHERE status IN ('queued', 'running') AND pg_try_advisory_xact_lock(hashtextextended(id::text, 0))
+                RETURNING id)
+            DELETE FROM import_staging s USING gone WHERE s.job_id = gone.id
+            """);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+}

@@ -1,0 +1,361 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using UrbanMonitor.Api.Tests.Infrastructure;
+
+namespace UrbanMonitor.Api.Tests;
+
+/// <summary>One database and service for the import tests; each test imports into cities of its own.</summary>
+public sealed class ImportService : IAsyncLifetime
+{
+    public TestDatabase Db { get; } = new();
+    public ApiFactory Api { get; private set; } = null!;
+    public HttpClient Client { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await Db.InitializeAsync();
+        Api = new ApiFactory(Db.ConnectionString);
+        Client = Api.CreateClient();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client?.Dispose();
+        if (Api is not null) await Api.DisposeAsync();
+        await Db.DisposeAsync();
+    }
+
+    public async Task CityAsync(string slug)
+    {
+        var code = new string(slug.Where(char.IsAsciiLetter).Take(6).ToArray()).ToUpperInvariant();
+        await Db.ScalarAsync<long>(
+            "WITH i AS (INSERT INTO cities (slug, code, name, country) VALUES ($1, $2, $1, 'ZZ') ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM i",
+            slug, code + Random.Shared.Next(10, 99));
+    }
+
+    public async Task<HttpResponseMessage> UploadAsync(string url, byte[] body, string contentType = "application/octet-stream")
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        return await Client.PostAsync(url, content, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Uploads and waits for the job to end; returns the job document.</summary>
+    public async Task<JsonElement> ImportAsync(string url, byte[] body, string contentType = "application/octet-stream")
+    {
+        using var response = await UploadAsync(url, body, contentType);
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {text}");
+        var location = response.Headers.Location!.ToString();
+        Assert.StartsWith("/api/imports/", location);
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            using var doc = JsonDocument.Parse(await Client.GetStringAsync(location, TestContext.Current.CancellationToken));
+            var status = doc.RootElement.GetProperty("status").GetString();
+            if (status is "succeeded" or "failed") return doc.RootElement.Clone();
+            Assert.True(DateTime.UtcNow < deadline, "the import did not finish: " + doc.RootElement);
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
+    public static byte[] FeatureCollection(params string[] features) =>
+        Encoding.UTF8.GetBytes("{\"type\":\"FeatureCollection\",\"features\":[" + string.Join(",", features) + "]}");
+
+    public static string Polygon(string coordinates, string properties = "{}") =>
+        $"{{\"type\":\"Feature\",\"properties\":{properties},\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":{coordinates}}}}}";
+
+    public static string Square(double x, double y, double size = 0.001, string properties = "{}") =>
+        Polygon(FormattableString.Invariant($"[[[{x},{y}],[{x + size},{y}],[{x + size},{y + size}],[{x},{y + size}],[{x},{y}]]]"), properties);
+}
+
+public class ImportTests(ImportService s) : IClassFixture<ImportService>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private const string BowTie = "[[[67.10,36.70],[67.11,36.71],[67.11,36.70],[67.10,36.71],[67.10,36.70]]]";
+
+    [Fact]
+    public async Task AllOrNothingWithOneSelfIntersectingFeaturePublishesNothingAndReportsWhereItBreaks()
+    {
+        await s.CityAsync("aon-city");
+        var body = ImportService.FeatureCollection(
+            ImportService.Square(67.0, 36.7, properties: "{\"name\":\"Park A\"}"),
+            ImportService.Polygon(BowTie, "{\"name\":\"Bow tie\"}"),
+            ImportService.Square(67.2, 36.7, properties: "{\"name\":\"Park C\"}"));
+        var job = await s.ImportAsync("/api/cities/aon-city/layers/open-spaces?mode=all-or-nothing", body, "application/geo+json");
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Equal(3, job.GetProperty("featuresRead").GetInt64());
+        Assert.Equal(1, job.GetProperty("featuresInvalid").GetInt64());
+        Assert.Contains("nothing was published", job.GetProperty("error").GetString());
+        var issue = Assert.Single(job.GetProperty("issues").EnumerateArray());
+        Assert.Equal(1, issue.GetProperty("feature").GetInt64());
+        Assert.Equal("geometry-invalid", issue.GetProperty("rule").GetString());
+        Assert.StartsWith("Self-intersection at POINT(67.105 36.705)", issue.GetProperty("reason").GetString());
+        Assert.Equal("POINT(67.105 36.705)", issue.GetProperty("location").GetString());
+        Assert.Equal(0, await s.Db.ScalarAsync<long>("SELECT count(*) FROM open_spaces o JOIN cities c ON c.id = o.city_id WHERE c.slug = 'aon-city'"));
+        Assert.Equal(0, await s.Db.ScalarAsync<long>("SELECT count(*) FROM import_staging"));
+    }
+
+    [Fact]
+    public async Task ValidOnlyPublishesTheValidFeaturesAndReportsTheRest()
+    {
+        await s.CityAsync("vo-city");
+        var body = ImportService.FeatureCollection(
+            ImportService.Square(67.0, 36.7, properties: "{\"name\":\"Park A\",\"kind\":\"park\"}"),
+            ImportService.Polygon(BowTie),
+            "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":[67.0,36.7]}}",
+            "{\"type\":\"Feature\",\"properties\":{},\"geometry\":null}",
+            ImportService.Square(67.2, 36.7, properties: "{\"name\":\"Park E\"}"));
+        var job = await s.ImportAsync("/api/cities/vo-city/layers/open-spaces?mode=valid-only&source=Test%20survey&licence=CC0", body);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(2, job.GetProperty("featuresPublished").GetInt64());
+        var rules = job.GetProperty("issues").EnumerateArray().Select(i => (i.GetProperty("feature").GetInt64(), i.GetProperty("rule").GetString())).ToArray();
+        Assert.Equal([(1L, "geometry-invalid"), (2L, "geometry-type"), (3L, "geometry-missing")], rules);
+        Assert.Equal("Park A,Park E", await s.Db.ScalarAsync<string>(
+            "SELECT string_agg(o.name, ',' ORDER BY o.name) FROM open_spaces o JOIN cities c ON c.id = o.city_id WHERE c.slug = 'vo-city'"));
+        Assert.Equal("park", await s.Db.ScalarAsync<string>("SELECT kind FROM open_spaces WHERE name = 'Park A' AND attributes->>'kind' = 'park'"));
+        Assert.Equal("CC0", await s.Db.ScalarAsync<string>(
+            "SELECT licence FROM layer_sources l JOIN cities c ON c.id = l.city_id WHERE c.slug = 'vo-city' AND layer = 'open-spaces'"));
+
+        var report = JsonDocument.Parse(await s.Client.GetStringAsync(job.GetProperty("links")[1].GetProperty("href").GetString(), Ct));
+        Assert.Equal(3, report.RootElement.GetArrayLength());
+        Assert.Contains("Point cannot go into layer open-spaces", report.RootElement[1].GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task AnImportReplacesTheCitysLayerAndBuiltUpOnlyTheEpochsItBrings()
+    {
+        await s.CityAsync("epoch-city");
+        foreach (var (epoch, squares) in new[] { (2000, 2), (2020, 3), (2000, 1) })
+        {
+            var body = ImportService.FeatureCollection(Enumerable.Range(0, squares).Select(i => ImportService.Square(67 + i * 0.01, 36.7)).ToArray());
+            var job = await s.ImportAsync($"/api/cities/epoch-city/layers/built-up?epoch={epoch}", body);
+            Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        }
+        Assert.Equal("2000:1,2020:3", await s.Db.ScalarAsync<string>("""
+            SELECT string_agg(epoch || ':' || n, ',' ORDER BY epoch) FROM (
+              SELECT epoch, count(*) n FROM built_up b JOIN cities c ON c.id = b.city_id WHERE c.slug = 'epoch-city' GROUP BY epoch) x
+            """));
+    }
+
+    [Fact]
+    public async Task ARequiredValueMissingIsReportedWithHowToGiveIt()
+    {
+        await s.CityAsync("noepoch-city");
+        var job = await s.ImportAsync("/api/cities/noepoch-city/layers/built-up", ImportService.FeatureCollection(ImportService.Square(67, 36.7)));
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Contains("?epoch=", job.GetProperty("issues")[0].GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task ProjectedCoordinatesReadAsLonLatAreCaughtAsOutOfRange()
+    {
+        await s.CityAsync("utm-city");
+        var job = await s.ImportAsync("/api/cities/utm-city/layers/open-spaces",
+            ImportService.FeatureCollection(ImportService.Square(420000, 4062000, 50)));
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Equal("coordinates-out-of-range", job.GetProperty("issues")[0].GetProperty("rule").GetString());
+
+        var fixedJob = await s.ImportAsync("/api/cities/utm-city/layers/open-spaces?crs=EPSG:32642",
+            ImportService.FeatureCollection(ImportService.Square(420000, 4062000, 50)));
+        Assert.Equal("succeeded", fixedJob.GetProperty("status").GetString());
+        Assert.InRange(await s.Db.ScalarAsync<double>(
+            "SELECT ST_Area(geom::geography) FROM open_spaces o JOIN cities c ON c.id = o.city_id WHERE c.slug = 'utm-city'"), 2495, 2505);
+    }
+
+    [Fact]
+    public async Task CsvWithWktImportsFacilitiesOfAKindAndReportsTheRowOfBadWkt()
+    {
+        await s.CityAsync("csv-city");
+        var csv = "name,wkt\nClinic A,POINT(67.1 36.7)\nClinic B,POINT(67.2\nClinic C,\"POINT(67.3 36.7)\"\n";
+        var job = await s.ImportAsync("/api/cities/csv-city/layers/facilities?kind=health&mode=valid-only", Encoding.UTF8.GetBytes(csv), "text/csv");
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(2, job.GetProperty("featuresPublished").GetInt64());
+        Assert.Contains("row 3", job.GetProperty("issues")[0].GetProperty("reason").GetString());
+        Assert.Equal(2, await s.Db.ScalarAsync<long>("SELECT count(*) FROM facilities f JOIN cities c ON c.id = f.city_id WHERE c.slug = 'csv-city' AND kind = 'health'"));
+    }
+
+    [Fact]
+    public async Task DuplicateCodesInOneFileAreRejectedAfterTheFirst()
+    {
+        await s.CityAsync("dup-city");
+        var body = ImportService.FeatureCollection(
+            ImportService.Square(67.0, 36.7, properties: "{\"code\":\"1\"}"),
+            ImportService.Square(67.1, 36.7, properties: "{\"code\":\"1\"}"),
+            ImportService.Square(67.2, 36.7, properties: "{\"code\":\"2\"}"));
+        var job = await s.ImportAsync("/api/cities/dup-city/layers/districts?mode=valid-only", body);
+        var issue = Assert.Single(job.GetProperty("issues").EnumerateArray());
+        Assert.Equal(("duplicate", 1L), (issue.GetProperty("rule").GetString(), issue.GetProperty("feature").GetInt64()));
+        Assert.Equal(2, job.GetProperty("featuresPublished").GetInt64());
+    }
+
+    public static TheoryData<string, byte[], int, string> Unreadable => new()
+    {
+        { "an empty body", [], 400, "empty" },
+        { "a broken zip", [.. "PK\x03\x04"u8, 1, 2, 3, 4, 5, 6, 7, 8, 9], 422, "zip" },
+        { "binary noise", [0, 1, 2, 3, 255, 254, 0, 7, 9, 10], 415, "not a format" },
+        { "truncated GeoJSON", Encoding.UTF8.GetBytes("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coord"), 422, "JSON" },
+        { "JSON that is not a FeatureCollection", Encoding.UTF8.GetBytes("{\"type\":\"Point\",\"coordinates\":[1,2]}"), 422, "not a FeatureCollection" },
+        { "a CSV without geometry", Encoding.UTF8.GetBytes("name,kind\na,b\n"), 422, "no geometry column" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Unreadable))]
+    public async Task AnUnreadableUploadIsRefusedAtOnceWithTheReasonAndNoJob(string what, byte[] body, int status, string reason)
+    {
+        await s.CityAsync("refuse-city");
+        var jobsBefore = await s.Db.ScalarAsync<long>("SELECT count(*) FROM import_jobs");
+        using var response = await s.UploadAsync("/api/cities/refuse-city/layers/open-spaces", body);
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
+        Assert.Contains(reason, problem.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.StartsWith("urn:urbanmonitor:problem:", problem.GetProperty("type").GetString());
+        Assert.Equal(jobsBefore, await s.Db.ScalarAsync<long>("SELECT count(*) FROM import_jobs"));
+        _ = what;
+    }
+
+    [Fact]
+    public async Task UnknownCityLayerModeOrCrsAreRefusedWithTheirOwnStatus()
+    {
+        await s.CityAsync("ask-city");
+        var body = ImportService.FeatureCollection(ImportService.Square(67, 36.7));
+        Assert.Equal(HttpStatusCode.NotFound, (await s.UploadAsync("/api/cities/atlantis/layers/open-spaces", body)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await s.UploadAsync("/api/cities/ask-city/layers/pubs", body)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await s.UploadAsync("/api/cities/ask-city/layers/open-spaces?mode=some", body)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await s.UploadAsync("/api/cities/ask-city/layers/open-spaces?crs=mars", body)).StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await s.UploadAsync("/api/cities/ask-city/layers/open-spaces?crs=EPSG:999999", body)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await s.Client.GetAsync($"/api/imports/{Guid.NewGuid()}", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AShapefileWithAnUnknownPrjIsRefusedAsUnknownCrs()
+    {
+        await s.CityAsync("prj-city");
+        var dir = Directory.CreateTempSubdirectory("um-prj-").FullName;
+        try
+        {
+            var geojson = Path.Combine(dir, "in.geojson");
+            await File.WriteAllBytesAsync(Path.Combine(dir, "in.geojson"), ImportService.FeatureCollection(ImportService.Square(67, 36.7)), Ct);
+            var shp = Path.Combine(dir, "layer.shp");
+            var r = await Repo.RunAsync("ogr2ogr", ["-f", "ESRI Shapefile", shp, geojson]);
+            Assert.True(r.ExitCode == 0, r.Output);
+            await File.WriteAllTextAsync(Path.Combine(dir, "layer.prj"), "PROJCS[\"Imaginary_Grid\",GEOGCS[\"GCS_Nowhere\"]]", Ct);
+            var zip = Path.Combine(dir, "layer.zip");
+            using (var archive = System.IO.Compression.ZipFile.Open(zip, System.IO.Compression.ZipArchiveMode.Create))
+                foreach (var ext in new[] { "shp", "shx", "dbf", "prj" })
+                    System.IO.Compression.ZipFileExtensions.CreateEntryFromFile(archive, Path.Combine(dir, "layer." + ext), "layer." + ext);
+            using var response = await s.UploadAsync("/api/cities/prj-city/layers/open-spaces", await File.ReadAllBytesAsync(zip, Ct), "application/zip");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+            var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
+            Assert.Equal("urn:urbanmonitor:problem:unknown-crs", problem.GetProperty("type").GetString());
+            Assert.Contains("Imaginary_Grid", problem.GetProperty("detail").GetString());
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public async Task AGeoPackageInUtmIsReadWithItsOwnCrsAndAMultipartUploadWorks()
+    {
+        await s.CityAsync("gpkg-city");
+        var dir = Directory.CreateTempSubdirectory("um-gpkg-").FullName;
+        try
+        {
+            var geojson = Path.Combine(dir, "in.geojson");
+            await File.WriteAllBytesAsync(geojson, ImportService.FeatureCollection(
+                ImportService.Square(420000, 4062000, 100, "{\"name\":\"Square A\",\"population\":120}"),
+                ImportService.Square(420200, 4062000, 50, "{\"name\":\"Square B\",\"population\":30}")), Ct);
+            var gpkg = Path.Combine(dir, "units.gpkg");
+            var r = await Repo.RunAsync("ogr2ogr", ["-f", "GPKG", gpkg, geojson, "-a_srs", "EPSG:32642", "-nln", "units"]);
+            Assert.True(r.ExitCode == 0, r.Output);
+
+            using var form = new MultipartFormDataContent();
+            var file = new ByteArrayContent(await File.ReadAllBytesAsync(gpkg, Ct));
+            file.Headers.ContentType = new MediaTypeHeaderValue("application/geopackage+sqlite3");
+            form.Add(file, "file", "units.gpkg");
+            using var response = await s.Client.PostAsync("/api/cities/gpkg-city/layers/population-units", form, Ct);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            using var accepted = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+            Assert.Equal("gpkg", accepted.RootElement.GetProperty("format").GetString());
+            Assert.Equal("EPSG:32642", accepted.RootElement.GetProperty("crs").GetString());
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            string? status;
+            do
+            {
+                await Task.Delay(100, Ct);
+                status = JsonDocument.Parse(await s.Client.GetStringAsync(response.Headers.Location, Ct)).RootElement.GetProperty("status").GetString();
+            } while (status is "queued" or "running" && DateTime.UtcNow < deadline);
+            Assert.Equal("succeeded", status);
+            Assert.Equal(150, await s.Db.ScalarAsync<long>("SELECT sum(population) FROM population_units p JOIN cities c ON c.id = p.city_id WHERE c.slug = 'gpkg-city'"));
+            Assert.InRange(await s.Db.ScalarAsync<double>("SELECT sum(ST_Area(geom::geography)) FROM population_units p JOIN cities c ON c.id = p.city_id WHERE c.slug = 'gpkg-city'"), 12_470, 12_530);
+            Assert.Equal("units.gpkg", await s.Db.ScalarAsync<string>("SELECT file_name FROM import_jobs j JOIN cities c ON c.id = j.city_id WHERE c.slug = 'gpkg-city'"));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
+
+/// <summary>Imports of the real shared data sets: Rio's shapefile in EPSG:31983 and Nairobi's GTFS feed.</summary>
+public class RealDataImportTests(ImportService s) : IClassFixture<ImportService>
+{
+    private static string Shared(string relative)
+    {
+        var dir = Repo.SharedData;
+        if (dir is null && PostgisServer.OnCi) Assert.Fail("CI=true and ../shared/data is missing.");
+        Assert.SkipWhen(dir is null, "../shared/data is not present beside the project.");
+        return Path.Combine(dir!, relative);
+    }
+
+    [Fact]
+    public async Task TheRioNeighbourhoodShapefileInEpsg31983GivesTheSameAreasAsTheGeoJson()
+    {
+        var shp = await File.ReadAllBytesAsync(Shared("rio/shp/limite_de_bairros.zip"), TestContext.Current.CancellationToken);
+        var geojson = await File.ReadAllBytesAsync(Shared("rio/limite_de_bairros.geojson"), TestContext.Current.CancellationToken);
+        await s.CityAsync("rio-shp");
+        await s.CityAsync("rio-geojson");
+        var fromShp = await s.ImportAsync("/api/cities/rio-shp/layers/districts", shp, "application/zip");
+        Assert.True(fromShp.GetProperty("status").GetString() == "succeeded", fromShp.ToString());
+        Assert.Equal("EPSG:31983", fromShp.GetProperty("crs").GetString());
+        Assert.Equal(165, fromShp.GetProperty("featuresPublished").GetInt64());
+        var fromJson = await s.ImportAsync("/api/cities/rio-geojson/layers/districts", geojson, "application/geo+json");
+        Assert.Equal("succeeded", fromJson.GetProperty("status").GetString());
+
+        var worst = await s.Db.ScalarAsync<double>("""
+            SELECT max(abs(ST_Area(a.geom::geography) / ST_Area(b.geom::geography) - 1))
+            FROM districts a JOIN cities ca ON ca.id = a.city_id AND ca.slug = 'rio-shp'
+            JOIN districts b ON b.code = a.code JOIN cities cb ON cb.id = b.city_id AND cb.slug = 'rio-geojson'
+            """);
+        Assert.InRange(worst, 0, 0.001);
+        Assert.Equal(165, await s.Db.ScalarAsync<long>("""
+            SELECT count(*) FROM districts a JOIN cities ca ON ca.id = a.city_id AND ca.slug = 'rio-shp'
+            JOIN districts b ON b.code = a.code JOIN cities cb ON cb.id = b.city_id AND cb.slug = 'rio-geojson'
+            WHERE a.name = b.name
+            """));
+    }
+
+    [Fact]
+    public async Task TheNairobiGtfsFeedGives4284StopsWithDeparturesPerStop()
+    {
+        var gtfs = await File.ReadAllBytesAsync(Shared("nairobi/GTFS_FEED_2019.zip"), TestContext.Current.CancellationToken);
+        await s.CityAsync("nairobi-gtfs");
+        var job = await s.ImportAsync("/api/cities/nairobi-gtfs/layers/transit-stops?transit-mode=matatu", gtfs, "application/zip");
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        Assert.Equal("gtfs", job.GetProperty("format").GetString());
+        Assert.Equal(4_284, job.GetProperty("featuresPublished").GetInt64());
+        const string city = "FROM transit_stops t JOIN cities c ON c.id = t.city_id AND c.slug = 'nairobi-gtfs'";
+        Assert.Equal(4_284, await s.Db.ScalarAsync<long>($"SELECT count(*) {city} WHERE mode = 'matatu' AND capacity = 'low'"));
+        // Stations (location_type 1) carry no stop times; almost every stop has departures once frequencies are expanded.
+        Assert.Equal(11, await s.Db.ScalarAsync<long>($"SELECT count(*) {city} WHERE attributes->>'location_type' = '1' AND peak_departures = 0"));
+        Assert.True(await s.Db.ScalarAsync<long>($"SELECT count(*) {city} WHERE peak_departures > 0") > 4_000);
+        var peak = await s.Db.ScalarAsync<long>($"SELECT max(peak_departures) {city}");
+        Assert.InRange(peak, 10, 5_000);
+        Assert.True(await s.Db.ScalarAsync<long>($"SELECT min((attributes->>'departures_per_day')::int) {city} WHERE peak_departures > 0") >= 1);
+    }
+}
