@@ -14,7 +14,7 @@ public class DatabaseSettings : CommandSettings
 
     public string ConnectionString => Db ?? Environment.GetEnvironmentVariable("URBANMONITOR_DB") ?? "";
 
-    public string Source => Db is not null ? "the --db option" : "URBANMONITOR_DB";
+    public string DbSource => Db is not null ? "the --db option" : "URBANMONITOR_DB";
 
     public override ValidationResult Validate() => string.IsNullOrWhiteSpace(ConnectionString)
         ? ValidationResult.Error("No database given: pass --db \"Host=…;Database=…\" or set URBANMONITOR_DB.")
@@ -32,7 +32,7 @@ public static class Guard
             _ = new Npgsql.NpgsqlConnectionStringBuilder(settings.ConnectionString);
             return await body();
         }
-        catch (Exception e) when (ConnectionDiagnostics.Explain(e, settings.ConnectionString, settings.Source) is { } message)
+        catch (Exception e) when (ConnectionDiagnostics.Explain(e, settings.ConnectionString, settings.DbSource) is { } message)
         {
             Console.Error.WriteLine("error: " + message);
             return 2;

@@ -359,3 +359,43 @@ public class RealDataImportTests(ImportService s) : IClassFixture<ImportService>
         Assert.True(await s.Db.ScalarAsync<long>($"SELECT min((attributes->>'departures_per_day')::int) {city} WHERE peak_departures > 0") >= 1);
     }
 }
+
+/// <summary>Bulk property import: the surveyed parcels of Mazar-e-Sharif through the import job.</summary>
+public class PropertyImportTests(ImportService s) : IClassFixture<ImportService>
+{
+    [Fact]
+    public async Task TheRealMazarParcelsImportAsSurveyedPropertiesWithCodesAndARepeatIsRefusedAsDuplicates()
+    {
+        var dir = Repo.SharedData;
+        if (dir is null && PostgisServer.OnCi) Assert.Fail("CI=true and ../shared/data is missing.");
+        Assert.SkipWhen(dir is null, "../shared/data is not present beside the project.");
+        var file = await File.ReadAllBytesAsync(Path.Combine(dir!, "mazar/mazar_parcels_district1_sample.geojson"), TestContext.Current.CancellationToken);
+        await s.Db.ScalarAsync<long>("WITH i AS (INSERT INTO cities (slug, code, name, country) VALUES ('mzr-import', 'MZI', 'Mazar import', 'AF') RETURNING 1) SELECT count(*) FROM i");
+
+        var job = await s.ImportAsync("/api/cities/mzr-import/layers/properties", file, "application/geo+json");
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        Assert.Equal(157, job.GetProperty("featuresPublished").GetInt64());
+        Assert.Equal("surveyed", await s.Db.ScalarAsync<string>("SELECT status FROM properties WHERE code = 'MZI-1-15-22'"));
+        Assert.Equal(157, await s.Db.ScalarAsync<long>("SELECT count(*) FROM properties p JOIN cities c ON c.id = p.city_id WHERE c.slug = 'mzr-import' AND ST_IsValid(geom)"));
+
+        // A registry is appended to, never overwritten: the same file again is refused feature by feature.
+        var again = await s.ImportAsync("/api/cities/mzr-import/layers/properties", file, "application/geo+json");
+        Assert.Equal("failed", again.GetProperty("status").GetString());
+        Assert.Equal(157, again.GetProperty("featuresInvalid").GetInt64());
+        Assert.Contains("already exists", again.GetProperty("issues")[0].GetProperty("reason").GetString());
+        Assert.Equal(157, await s.Db.ScalarAsync<long>("SELECT count(*) FROM properties p JOIN cities c ON c.id = p.city_id WHERE c.slug = 'mzr-import'"));
+    }
+
+    [Fact]
+    public async Task ACodePartWithAHyphenIsRejected()
+    {
+        await s.CityAsync("part-city");
+        var body = ImportService.FeatureCollection(
+            ImportService.Square(67.0, 36.7, properties: "{\"district\":\"1\",\"block\":\"2-3\",\"parcel\":\"4\"}"),
+            ImportService.Square(67.1, 36.7, properties: "{\"district\":\"1\",\"block\":\"2\",\"parcel\":\"5\"}"));
+        var job = await s.ImportAsync("/api/cities/part-city/layers/properties?mode=valid-only", body);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(1, job.GetProperty("featuresPublished").GetInt64());
+        Assert.Contains("without hyphen", job.GetProperty("issues")[0].GetProperty("reason").GetString());
+    }
+}

@@ -4,7 +4,7 @@ namespace UrbanMonitor.Database.Imports;
 public enum GeometryFamily { Polygon, Line, Point }
 
 /// <summary>Value type of a target column; decides the SQL cast and the attribute rule.</summary>
-public enum ColumnType { Text, Integer, NonNegativeInteger, Date, Capacity }
+public enum ColumnType { Text, Integer, NonNegativeInteger, Date, Capacity, CodePart }
 
 /// <summary>A column of a layer table that an import fills from a source attribute or a job option.</summary>
 /// <param name="Column">Column name in the table (catalogue identifier).</param>
@@ -23,13 +23,23 @@ public sealed record ImportColumn(string Column, ColumnType Type, bool Required,
 /// <summary>An importable layer: its table, geometry family, columns and how a new import replaces old rows.</summary>
 /// <param name="UniqueColumn">A column that must be unique in the file and the layer (e.g. code), or null.</param>
 /// <param name="ReplaceBy">Null: an import replaces the city's whole layer; a column: only rows whose value in it occurs in the import (built-up epochs).</param>
-public sealed record ImportLayer(string Id, string Table, GeometryFamily Family, IReadOnlyList<ImportColumn> Columns, string? UniqueColumn = null, string? ReplaceBy = null);
+/// <param name="Append">The import adds to the layer and replaces nothing (properties: a registry is never overwritten); unique values must then be new.</param>
+/// <param name="CodeFromParts">The unique <c>code</c> is built as <c>{CITYCODE}-{district_code}-{block}-{parcel}</c>.</param>
+public sealed record ImportLayer(string Id, string Table, GeometryFamily Family, IReadOnlyList<ImportColumn> Columns, string? UniqueColumn = null,
+    string? ReplaceBy = null, bool Append = false, bool CodeFromParts = false);
 
 /// <summary>The fixed catalogue of layers that can be imported per city (CONTRACTS.md, "Layers and URLs").</summary>
 public static class ImportLayers
 {
     public static IReadOnlyList<ImportLayer> All { get; } =
     [
+        // Bulk survey import: parcels arrive as surveyed; registration rules (overlaps, parties, rights) apply later.
+        new("properties", "properties", GeometryFamily.Polygon,
+        [
+            new("district_code", ColumnType.CodePart, true, "district_code", "district", "dist_no"),
+            new("block", ColumnType.CodePart, true, "block", "block_numb", "block_no"),
+            new("parcel", ColumnType.CodePart, true, "parcel", "parcel_id", "parcel_no"),
+        ], UniqueColumn: "code", Append: true, CodeFromParts: true),
         new("districts", "districts", GeometryFamily.Polygon,
         [
             new("code", ColumnType.Text, true, "code", "codbairro", "district", "district_code", "codigo", "id"),

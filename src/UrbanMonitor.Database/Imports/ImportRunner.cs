@@ -227,6 +227,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 ColumnType.NonNegativeInteger => $"{v} !~ '^[0-9]+(\\.0+)?$'",
                 ColumnType.Date => $"um_try_date({v}) IS NULL",
                 ColumnType.Capacity => $"{v} NOT IN ('low', 'high')",
+                ColumnType.CodePart => $"{v} ~ '[-/[:space:]]'",
                 _ => null,
             };
             if (check is null) continue;
@@ -235,6 +236,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 ColumnType.Integer => "a whole number",
                 ColumnType.NonNegativeInteger => "a whole number ≥ 0",
                 ColumnType.Date => "a date (YYYY-MM-DD)",
+                ColumnType.CodePart => "a code part without hyphen, slash or space",
                 _ => "low or high",
             };
             rules.Append($"\n            WHEN {v} IS NOT NULL AND {check} THEN 'type-{c.Column}'");
@@ -287,16 +289,20 @@ public sealed class ImportRunner(NpgsqlDataSource db)
 
         if (job.Layer.UniqueColumn is { } unique)
         {
-            var i = columns.ToList().FindIndex(c => c.Column.Column == unique);
-            var v = Value(4 + 2 * i, 5 + 2 * i);
+            var v = UniqueExpression(job.Layer, columns);
+            var existing = job.Layer.Append
+                ? $" OR EXISTS (SELECT 1 FROM {job.Layer.Table} t WHERE t.city_id = d.city_id AND t.{unique} = d.v)"
+                : "";
             await using var dup = new NpgsqlCommand($"""
                 INSERT INTO import_issues (city_id, job_id, feature_index, rule, reason)
-                SELECT city_id, job_id, feature_index, 'duplicate', format('{unique} %L occurs more than once in the file (first at feature %s)', v, first)
+                SELECT city_id, job_id, feature_index, 'duplicate',
+                       CASE WHEN feature_index <> first THEN format('{unique} %L occurs more than once in the file (first at feature %s)', v, first)
+                            ELSE format('{unique} %L already exists in layer %s of this city', v, $2::text) END
                 FROM (SELECT s.city_id, s.job_id, s.feature_index, {v} AS v,
                              min(s.feature_index) OVER (PARTITION BY {v}) AS first
                       FROM import_staging s
                       WHERE s.job_id = $1 AND NOT EXISTS (SELECT 1 FROM import_issues i WHERE i.job_id = s.job_id AND i.feature_index = s.feature_index)) d
-                WHERE v IS NOT NULL AND feature_index <> first
+                WHERE v IS NOT NULL AND (feature_index <> first{existing})
                 """, conn);
             dup.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
             dup.Parameters.Add(new NpgsqlParameter { Value = job.Layer.Id });
@@ -312,6 +318,19 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             """, conn);
         mark.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
         return await mark.ExecuteNonQueryAsync(ct);
+    }
+
+    // The unique value of a feature as SQL: a column's value, or the property code built from its parts.
+    private static string UniqueExpression(ImportLayer layer, IReadOnlyList<ResolvedColumn> columns)
+    {
+        string Part(string column)
+        {
+            var i = columns.ToList().FindIndex(c => c.Column.Column == column);
+            return Value(4 + 2 * i, 5 + 2 * i);
+        }
+        return layer.CodeFromParts
+            ? $"((SELECT code FROM cities WHERE id = s.city_id) || '-' || {Part("district_code")} || '-' || {Part("block")} || '-' || {Part("parcel")})"
+            : Part(layer.UniqueColumn!);
     }
 
     private async Task PublishAsync(PreparedImport job, IReadOnlyList<ResolvedColumn> columns, long read, long invalid, CancellationToken ct)
@@ -348,12 +367,17 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             };
         }));
         var replaceIndex = layer.ReplaceBy is { } by ? columns.ToList().FindIndex(c => c.Column.Column == by) : -1;
-        var delete = replaceIndex < 0
+        var delete = layer.Append ? null : replaceIndex < 0
             ? $"DELETE FROM {layer.Table} WHERE city_id = $1"
             : $"""
                DELETE FROM {layer.Table} t WHERE t.city_id = $1 AND t.{layer.ReplaceBy} IN (
                    SELECT DISTINCT ({Value(4 + 2 * replaceIndex, 5 + 2 * replaceIndex)})::numeric::bigint FROM import_staging s WHERE s.job_id = $3 AND NOT s.invalid)
                """;
+        if (layer.CodeFromParts)
+        {
+            names += ", code";
+            values += ", " + UniqueExpression(layer, columns);
+        }
         var insert = $"""
             INSERT INTO {layer.Table} (city_id, {names}, attributes, geom)
             SELECT $1, {values}, s.properties, {geometry}
@@ -365,7 +389,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         long published = 0;
-        foreach (var sql in new[] { delete, insert })
+        foreach (var sql in delete is null ? [insert] : new[] { delete, insert })
         {
             await using var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 0 };
             cmd.Parameters.Add(new NpgsqlParameter { Value = job.CityId });
