@@ -102,6 +102,13 @@ public class SyntheticDemoLoaderTests(TestDatabase db) : IClassFixture<TestDatab
             SELECT count(*) FROM properties p JOIN districts d ON d.city_id = p.city_id AND d.code = p.district_code
             WHERE ST_Within(p.geom, d.geom)
             """));
+        foreach (var table in new[] { "streets", "open_spaces", "built_up", "population_units", "facilities" })
+            Assert.True(await db.ScalarAsync<long>($"SELECT count(*) FROM {table}") > 0, table);
+        Assert.Equal(10_000 * 5, await db.ScalarAsync<long>("SELECT sum(population) FROM population_units"));
+        Assert.Equal(0, await db.ScalarAsync<long>("""
+            SELECT count(*) FROM open_spaces o JOIN properties p ON p.city_id = o.city_id AND p.geom && o.geom
+            WHERE ST_Area(ST_Intersection(p.geom, o.geom)::geography) > 0.01
+            """));
         var rerun = await new DemoLoader(db.DataSource).LoadSyntheticAsync(10_000, 42, ct);
         Assert.True(rerun.AlreadyLoaded);
     }

@@ -53,8 +53,8 @@ public class SyntheticCityTests
         {
             Assert.True(p.Geometry.IsValid, p.Code);
             Assert.Equal(4326, p.Geometry.SRID);
-            // Corners move by up to 1.5 m: between 7 × 17 and 13 × 23 metres.
-            Assert.InRange(p.Geometry.Area * m2PerDeg2, 119, 299);
+            // Corners move by up to 1.5 m (4 m inside settlements): between 2 × 12 and 18 × 28 metres.
+            Assert.InRange(p.Geometry.Area * m2PerDeg2, 24, 504);
             foreach (var other in index.Query(p.Geometry.EnvelopeInternal))
             {
                 if (ReferenceEquals(other, p.Geometry)) continue;
@@ -62,6 +62,9 @@ public class SyntheticCityTests
             }
         }
         Assert.InRange(parcels.Average(p => p.Geometry.Area * m2PerDeg2), 195, 205);
+        // Parcels inside settlements are irregular: their areas spread wider than the regular grid's.
+        var areas = parcels.Select(p => p.Geometry.Area * m2PerDeg2).ToArray();
+        Assert.True(areas.Max() - areas.Min() > 120, "settlement parcels are irregular");
     }
 
     [Fact]
@@ -93,6 +96,36 @@ public class SyntheticCityTests
         Assert.Contains(stops, s => s.Capacity == "low");
         Assert.Equal(stops.Count, stops.Select(s => s.Code).Distinct().Count());
         Assert.All(stops, s => Assert.True(extent.Buffer(0.001).Contains(s.Geometry)));
+    }
+
+    [Fact]
+    public void ParksTakeWholeBlocksAndNeverTouchAParcel()
+    {
+        var city = new SyntheticCity(10_000, seed: 4);
+        var parks = city.OpenSpaces().ToList();
+        Assert.InRange(parks.Count, 5, 30);
+        var index = new STRtree<Polygon>();
+        foreach (var p in city.Parcels()) index.Insert(p.Geometry.EnvelopeInternal, p.Geometry);
+        foreach (var park in parks)
+        {
+            Assert.True(park.Geometry.IsValid);
+            Assert.DoesNotContain(index.Query(park.Geometry.EnvelopeInternal), parcel => parcel.Intersection(park.Geometry).Area > 0);
+        }
+    }
+
+    [Fact]
+    public void StreetsAreNodedSegmentsAndTheReferenceLayersCoverTheCity()
+    {
+        var city = new SyntheticCity(10_000);
+        var streets = city.Streets().ToList();
+        Assert.All(streets, s => Assert.Equal(2, s.Geometry.NumPoints));
+        Assert.Contains(streets, s => s.Class == "arterial");
+        var builtUp = city.BuiltUp();
+        Assert.Equal([2005, 2020], builtUp.Select(b => b.Epoch));
+        Assert.True(builtUp[1].Geometry.Contains(builtUp[0].Geometry));
+        Assert.Equal(10_000 * 5, city.PopulationUnits().Sum(u => u.Population));
+        Assert.Equal(city.Districts().Sum(d => d.Population), city.PopulationUnits().Sum(u => u.Population));
+        Assert.Equal(["health", "market", "school"], city.Facilities().Select(f => f.Kind).Distinct().Order());
     }
 
     [Fact]

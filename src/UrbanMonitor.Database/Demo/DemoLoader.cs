@@ -54,6 +54,12 @@ public sealed class DemoLoader(NpgsqlDataSource dataSource, IProgress<string>? p
                     { DistrictCode = p.District, Block = p.Block, Parcel = p.Parcel, Geometry = p.Geometry })),
                 ("transit-stops", source, () => city.Stops().Select(s => new StagedFeature
                     { Code = s.Code, Name = s.Name, Capacity = s.Capacity, Mode = s.Mode, Geometry = s.Geometry })),
+                ("streets", source, () => city.Streets().Select(s => new StagedFeature { Name = s.Name, Kind = s.Class, Geometry = s.Geometry })),
+                ("open-spaces", source, () => city.OpenSpaces().Select(o => new StagedFeature { Name = o.Name, Kind = o.Kind, Geometry = o.Geometry })),
+                ("built-up", source, () => city.BuiltUp().Select(b => new StagedFeature { Year = b.Epoch, Geometry = b.Geometry })),
+                ("population-units", source, () => city.PopulationUnits().Select(u => new StagedFeature
+                    { Code = u.Code, Population = u.Population, Year = 2020, Geometry = u.Geometry })),
+                ("facilities", source, () => city.Facilities().Select(f => new StagedFeature { Kind = f.Kind, Name = f.Name, Geometry = f.Geometry })),
             ],
             ct);
     }

@@ -16,6 +16,11 @@ public static class LayerTables
         ["settlements"] = Embedded("publish_settlements.sql"),
         ["properties"] = Embedded("publish_properties.sql"),
         ["transit-stops"] = Embedded("publish_transit_stops.sql"),
+        ["streets"] = Embedded("publish_streets.sql"),
+        ["open-spaces"] = Embedded("publish_open_spaces.sql"),
+        ["built-up"] = Embedded("publish_built_up.sql"),
+        ["population-units"] = Embedded("publish_population_units.sql"),
+        ["facilities"] = Embedded("publish_facilities.sql"),
     };
 
     /// <summary>Layer ids this catalogue can load.</summary>
@@ -32,7 +37,7 @@ public static class LayerTables
             await stage.ExecuteNonQueryAsync(ct);
 
         await using (var copy = await conn.BeginBinaryImportAsync(
-            "COPY stage (ord, code, name, population, households, district_code, block, parcel, capacity, mode, source, surveyed_on, attributes, geom) FROM STDIN (FORMAT BINARY)", ct))
+            "COPY stage (ord, code, name, population, households, district_code, block, parcel, capacity, mode, source, surveyed_on, kind, year, attributes, geom) FROM STDIN (FORMAT BINARY)", ct))
         {
             long ord = 0;
             foreach (var f in features)
@@ -50,6 +55,8 @@ public static class LayerTables
                 await WriteNullable(copy, f.Mode, NpgsqlDbType.Text, ct);
                 await WriteNullable(copy, f.Source, NpgsqlDbType.Text, ct);
                 await WriteNullable(copy, f.SurveyedOn, NpgsqlDbType.Date, ct);
+                await WriteNullable(copy, f.Kind, NpgsqlDbType.Text, ct);
+                await WriteNullable(copy, f.Year, NpgsqlDbType.Integer, ct);
                 await copy.WriteAsync(f.Attributes, NpgsqlDbType.Jsonb, ct);
                 await copy.WriteAsync(f.Geometry, NpgsqlDbType.Geometry, ct);
             }

@@ -21,6 +21,12 @@ public sealed class StagedFeature
     public string? Source { get; init; }
     public DateOnly? SurveyedOn { get; init; }
 
+    /// <summary>Facility or open-space kind, street class.</summary>
+    public string? Kind { get; init; }
+
+    /// <summary>Built-up epoch or population year.</summary>
+    public int? Year { get; init; }
+
     /// <summary>The source attributes kept as JSON text (an object).</summary>
     public string Attributes { get; init; } = "{}";
 }

@@ -12,6 +12,8 @@ CREATE TEMP TABLE IF NOT EXISTS stage (
     mode          text,
     source        text,
     surveyed_on   date,
+    kind          text,
+    year          integer,
     attributes    jsonb NOT NULL,
     geom          geometry(Geometry, 4326) NOT NULL
 ) ON COMMIT DROP;

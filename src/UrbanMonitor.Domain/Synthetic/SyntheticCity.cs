@@ -16,12 +16,29 @@ public sealed record SyntheticSettlement(string Code, string Name, long Populati
 /// <summary>A transit stop at a street crossing; capacity <c>low</c> (bus) or <c>high</c> (rail).</summary>
 public sealed record SyntheticStop(string Code, string Name, string Capacity, string Mode, Point Geometry);
 
+/// <summary>A street segment between two crossings, along a street centre line; class <c>arterial</c> or <c>local</c>.</summary>
+public sealed record SyntheticStreet(string Name, string Class, LineString Geometry);
+
+/// <summary>A public park occupying a whole block.</summary>
+public sealed record SyntheticOpenSpace(string Name, string Kind, Polygon Geometry);
+
+/// <summary>The built-up extent at an epoch (a year).</summary>
+public sealed record SyntheticBuiltUp(int Epoch, Polygon Geometry);
+
+/// <summary>A 1 km census-like grid cell with the people living in it.</summary>
+public sealed record SyntheticPopulationUnit(string Code, long Population, Polygon Geometry);
+
+/// <summary>A school, clinic or market at a street corner.</summary>
+public sealed record SyntheticFacility(string Kind, string Name, Point Geometry);
+
 /// <summary>
 /// A deterministic city for demos, tests and benchmarks: the same seed and size give the same city, byte for byte.
 /// Blocks of 2 × 10 parcels (10 m × 20 m) separated by 10 m streets are laid out in a square-ish grid in
-/// UTM zone 42N metres and stored in EPSG:4326. Neighbouring parcels in a block share their jittered corners,
-/// so parcels never overlap and leave no gaps. Parcels are produced lazily, so a million of them stream in
-/// constant memory.
+/// UTM zone 42N metres and stored in EPSG:4326; about one block in 40 is a park instead. Neighbouring parcels in a
+/// block share their jittered corners (up to 1.5 m; up to 4 m inside informal settlements, where parcels are
+/// irregular), so parcels never overlap and leave no gaps. Parcels are produced lazily, so a million of them stream
+/// in constant memory. Streets are noded segments between crossings; two built-up epochs (2005, 2020) and 1 km
+/// population units come with it.
 /// </summary>
 public sealed class SyntheticCity
 {
@@ -33,24 +50,47 @@ public sealed class SyntheticCity
     private const double BlockPitchX = ParcelsPerRow * ParcelWidth + Street;   // 110 m
     private const double BlockPitchY = RowsPerBlock * ParcelDepth + Street;     // 50 m
     private const double Jitter = 1.5;                                          // metres, < half a parcel side
+    private const double SettlementJitter = 4;                                  // metres: corner boxes stay disjoint
+    private const int ParkOneIn = 40;
 
     private readonly GeometryFactory _factory = new(new PrecisionModel(), 4326);
     private readonly Utm _utm = new(42, north: true);
     private readonly double _originE, _originN;
     private readonly int _blocksX, _blocksY, _blockCount, _k;
+    private readonly List<(double X, double Y)[]> _settlementRings;
+    private readonly Dictionary<(int, int), List<int>> _settlementCells = [];
+    private const double CellSize = 500;
 
     public SyntheticCity(int parcelCount, int seed = 42)
     {
         if (parcelCount < ParcelsPerBlock) throw new ArgumentOutOfRangeException(nameof(parcelCount), parcelCount, $"A city needs at least {ParcelsPerBlock} parcels.");
         ParcelCount = parcelCount;
         Seed = seed;
-        _blockCount = (parcelCount + ParcelsPerBlock - 1) / ParcelsPerBlock;
+        var builtBlocks = (parcelCount + ParcelsPerBlock - 1) / ParcelsPerBlock;
+        _blockCount = 0;
+        for (var built = 0; built < builtBlocks; _blockCount++)
+            if (!IsPark(_blockCount)) built++;
         _blocksX = (int)Math.Ceiling(Math.Sqrt(_blockCount * BlockPitchY / BlockPitchX));
         _blocksY = (_blockCount + _blocksX - 1) / _blocksX;
         _k = Math.Clamp((int)Math.Round(Math.Sqrt(parcelCount / 1200.0)), 2, 40);
         _originE = 500_000 - _blocksX * BlockPitchX / 2;
         _originN = 3_900_000 - _blocksY * BlockPitchY / 2;
+        _settlementRings = SettlementRings();
+        for (var i = 0; i < _settlementRings.Count; i++)
+        {
+            var ring = _settlementRings[i];
+            int x0 = (int)Math.Floor(ring.Min(p => p.X) / CellSize), x1 = (int)Math.Floor(ring.Max(p => p.X) / CellSize);
+            int y0 = (int)Math.Floor(ring.Min(p => p.Y) / CellSize), y1 = (int)Math.Floor(ring.Max(p => p.Y) / CellSize);
+            for (var cx = x0; cx <= x1; cx++)
+            for (var cy = y0; cy <= y1; cy++)
+            {
+                if (!_settlementCells.TryGetValue((cx, cy), out var list)) _settlementCells[(cx, cy)] = list = [];
+                list.Add(i);
+            }
+        }
     }
+
+    private bool IsPark(int block) => Hash((ulong)Seed, (ulong)block, 0x9A4C) % ParkOneIn == 0;
 
     public int ParcelCount { get; }
     public int Seed { get; }
@@ -65,11 +105,8 @@ public sealed class SyntheticCity
     public IReadOnlyList<SyntheticDistrict> Districts()
     {
         var parcelsPerDistrict = new long[DistrictCount];
-        for (var b = 0; b < _blockCount; b++)
-        {
-            var inBlock = Math.Min(ParcelsPerBlock, ParcelCount - b * ParcelsPerBlock);
+        foreach (var (b, inBlock) in BuiltBlocks())
             parcelsPerDistrict[DistrictOf(b % _blocksX, b / _blocksX) - 1] += inBlock;
-        }
         var list = new List<SyntheticDistrict>(DistrictCount);
         for (var j = 0; j < _k; j++)
         for (var i = 0; i < _k; i++)
@@ -90,15 +127,14 @@ public sealed class SyntheticCity
     public IEnumerable<SyntheticParcel> Parcels()
     {
         var blockNumberInDistrict = new int[DistrictCount];
-        var emitted = 0;
-        for (var b = 0; b < _blockCount; b++)
+        foreach (var (b, inBlock) in BuiltBlocks())
         {
             int bx = b % _blocksX, by = b / _blocksX;
             var district = DistrictOf(bx, by);
             var blockNo = ++blockNumberInDistrict[district - 1];
             var districtCode = district.ToString(CultureInfo.InvariantCulture);
             var blockCode = blockNo.ToString(CultureInfo.InvariantCulture);
-            for (var p = 0; p < ParcelsPerBlock && emitted < ParcelCount; p++, emitted++)
+            for (var p = 0; p < inBlock; p++)
             {
                 int col = p % ParcelsPerRow, row = p / ParcelsPerRow;
                 var poly = Ring(
@@ -113,10 +149,26 @@ public sealed class SyntheticCity
     /// <summary>Irregular settlement outlines (one per ~2,500 parcels, at least 3), 300–900 people per hectare.</summary>
     public IReadOnlyList<SyntheticSettlement> Settlements()
     {
+        var rng = new Random(Seed ^ 0x5E77);
+        var list = new List<SyntheticSettlement>(_settlementRings.Count);
+        for (var s = 0; s < _settlementRings.Count; s++)
+        {
+            var pts = _settlementRings[s];
+            var areaHa = PolygonArea(pts) / 10_000;
+            var density = 300 + rng.NextDouble() * 600;
+            var population = (long)Math.Round(areaHa * density);
+            var code = (s + 1).ToString(CultureInfo.InvariantCulture);
+            list.Add(new SyntheticSettlement(code, "Settlement " + code, population, (long)Math.Round(population / 5.2), Ring(pts)));
+        }
+        return list;
+    }
+
+    private List<(double X, double Y)[]> SettlementRings()
+    {
         var rng = new Random(Seed);
         var count = Math.Max(3, ParcelCount / 2500);
         var (w, h) = Extent;
-        var list = new List<SyntheticSettlement>(count);
+        var list = new List<(double X, double Y)[]>(count);
         for (var s = 1; s <= count; s++)
         {
             double cx = rng.NextDouble() * w, cy = rng.NextDouble() * h;
@@ -129,13 +181,116 @@ public sealed class SyntheticCity
                 var r = radius * (0.7 + 0.3 * rng.NextDouble());
                 pts[v] = (cx + r * Math.Cos(angle), cy + r * Math.Sin(angle));
             }
-            var areaHa = PolygonArea(pts) / 10_000;
-            var density = 300 + rng.NextDouble() * 600;
-            var population = (long)Math.Round(areaHa * density);
-            var code = s.ToString(CultureInfo.InvariantCulture);
-            list.Add(new SyntheticSettlement(code, "Settlement " + code, population, (long)Math.Round(population / 5.2), Ring(pts)));
+            list.Add(pts);
         }
         return list;
+    }
+
+    private bool InSettlement(double x, double y)
+    {
+        if (!_settlementCells.TryGetValue(((int)Math.Floor(x / CellSize), (int)Math.Floor(y / CellSize)), out var candidates)) return false;
+        foreach (var i in candidates)
+        {
+            var ring = _settlementRings[i];
+            var inside = false;
+            for (int a = 0, b = ring.Length - 1; a < ring.Length; b = a++)
+                if ((ring[a].Y > y) != (ring[b].Y > y) && x < (ring[b].X - ring[a].X) * (y - ring[a].Y) / (ring[b].Y - ring[a].Y) + ring[a].X)
+                    inside = !inside;
+            if (inside) return true;
+        }
+        return false;
+    }
+
+    // Blocks that hold parcels, with how many (the last one may be partly filled); parks are skipped.
+    private IEnumerable<(int Block, int Parcels)> BuiltBlocks()
+    {
+        var left = ParcelCount;
+        for (var b = 0; b < _blockCount && left > 0; b++)
+        {
+            if (IsPark(b)) continue;
+            var n = Math.Min(ParcelsPerBlock, left);
+            left -= n;
+            yield return (b, n);
+        }
+    }
+
+    /// <summary>Parks: the blocks left without parcels.</summary>
+    public IEnumerable<SyntheticOpenSpace> OpenSpaces()
+    {
+        var n = 0;
+        for (var b = 0; b < _blockCount; b++)
+        {
+            if (!IsPark(b)) continue;
+            n++;
+            double x = (b % _blocksX) * BlockPitchX, y = (b / _blocksX) * BlockPitchY;
+            yield return new SyntheticOpenSpace("Park " + n.ToString(CultureInfo.InvariantCulture), "park",
+                Ring((x, y), (x + BlockPitchX - Street, y), (x + BlockPitchX - Street, y + BlockPitchY - Street), (x, y + BlockPitchY - Street)));
+        }
+    }
+
+    /// <summary>Street segments between crossings, on the centre lines between blocks; every 5th street is arterial.</summary>
+    public IEnumerable<SyntheticStreet> Streets()
+    {
+        for (var row = 0; row <= _blocksY; row++)
+        {
+            var y = row * BlockPitchY - Street / 2;
+            var cls = row % 5 == 0 ? "arterial" : "local";
+            for (var col = 0; col < _blocksX; col++)
+                yield return new SyntheticStreet($"Street {row + 1}", cls, Line((col * BlockPitchX - Street / 2, y), ((col + 1) * BlockPitchX - Street / 2, y)));
+        }
+        for (var col = 0; col <= _blocksX; col++)
+        {
+            var x = col * BlockPitchX - Street / 2;
+            var cls = col % 5 == 0 ? "arterial" : "local";
+            for (var row = 0; row < _blocksY; row++)
+                yield return new SyntheticStreet($"Avenue {col + 1}", cls, Line((x, row * BlockPitchY - Street / 2), (x, (row + 1) * BlockPitchY - Street / 2)));
+        }
+    }
+
+    /// <summary>Built-up extents: 2020 covers the whole grid, 2005 its central 60 % in each direction.</summary>
+    public IReadOnlyList<SyntheticBuiltUp> BuiltUp()
+    {
+        var (w, h) = Extent;
+        double l = -Street / 2, b = -Street / 2, r = w - Street / 2, t = h - Street / 2;
+        return
+        [
+            new(2005, Ring((l + 0.2 * w, b + 0.2 * h), (r - 0.2 * w, b + 0.2 * h), (r - 0.2 * w, t - 0.2 * h), (l + 0.2 * w, t - 0.2 * h))),
+            new(2020, Ring((l, b), (r, b), (r, t), (l, t))),
+        ];
+    }
+
+    /// <summary>1 km grid cells over the city with 5 people per parcel whose block centre lies in the cell.</summary>
+    public IReadOnlyList<SyntheticPopulationUnit> PopulationUnits()
+    {
+        const double cell = 1000;
+        var counts = new Dictionary<(int, int), long>();
+        foreach (var (b, n) in BuiltBlocks())
+        {
+            var key = ((int)((b % _blocksX + 0.5) * BlockPitchX / cell), (int)((b / _blocksX + 0.5) * BlockPitchY / cell));
+            counts[key] = counts.GetValueOrDefault(key) + n * 5L;
+        }
+        var (w, h) = Extent;
+        return counts.OrderBy(c => c.Key.Item2).ThenBy(c => c.Key.Item1).Select(c =>
+        {
+            var (i, j) = c.Key;
+            double x0 = i * cell - Street / 2, y0 = j * cell - Street / 2;
+            double x1 = Math.Min(x0 + cell, w - Street / 2), y1 = Math.Min(y0 + cell, h - Street / 2);
+            return new SyntheticPopulationUnit($"PU-{i}-{j}", c.Value, Ring((x0, y0), (x1, y0), (x1, y1), (x0, y1)));
+        }).ToList();
+    }
+
+    /// <summary>A school, clinic or market at the corner of every 15th block.</summary>
+    public IEnumerable<SyntheticFacility> Facilities()
+    {
+        string[] kinds = ["school", "health", "market"];
+        var n = 0;
+        for (var b = 7; b < _blockCount; b += 15)
+        {
+            var kind = kinds[n % kinds.Length];
+            n++;
+            yield return new SyntheticFacility(kind, $"{char.ToUpperInvariant(kind[0])}{kind[1..]} {n}",
+                Point((b % _blocksX) * BlockPitchX - Street / 2, (b / _blocksX) * BlockPitchY - Street / 2));
+        }
     }
 
     /// <summary>Bus stops at every 3rd × 6th street crossing; a rail line of high-capacity stations across the middle.</summary>
@@ -176,8 +331,9 @@ public sealed class SyntheticCity
         var x = bx * BlockPitchX + col * ParcelWidth;
         var y = by * BlockPitchY + row * ParcelDepth;
         var h = Hash((ulong)Seed, (ulong)block, (ulong)col, (ulong)row);
-        var dx = ((h & 0xFFFF) / 65535.0 - 0.5) * 2 * Jitter;
-        var dy = (((h >> 16) & 0xFFFF) / 65535.0 - 0.5) * 2 * Jitter;
+        var jitter = InSettlement(x, y) ? SettlementJitter : Jitter;
+        var dx = ((h & 0xFFFF) / 65535.0 - 0.5) * 2 * jitter;
+        var dy = (((h >> 16) & 0xFFFF) / 65535.0 - 0.5) * 2 * jitter;
         return (x + dx, y + dy);
     }
 
@@ -190,6 +346,9 @@ public sealed class SyntheticCity
     }
 
     private Point Point(double x, double y) => _factory.CreatePoint(_utm.ToLonLat(_originE + x, _originN + y));
+
+    private LineString Line((double X, double Y) a, (double X, double Y) b) =>
+        _factory.CreateLineString([_utm.ToLonLat(_originE + a.X, _originN + a.Y), _utm.ToLonLat(_originE + b.X, _originN + b.Y)]);
 
     private static double PolygonArea((double X, double Y)[] pts)
     {
