@@ -47,6 +47,12 @@ public class RealDemoLoaderTests(TestDatabase db) : IClassFixture<TestDatabase>
         Assert.Equal(41, await db.ScalarAsync<long>(
             "SELECT count(*) FROM transit_stops t JOIN cities c ON c.id = t.city_id WHERE c.slug = 'rio-de-janeiro' AND capacity = 'high'"));
 
+        // Nairobi's matatu stops carry their weekday peak-hour departures from the GTFS feed.
+        Assert.Equal(4_273, await db.ScalarAsync<long>(
+            "SELECT count(*) FROM transit_stops t JOIN cities c ON c.id = t.city_id WHERE c.slug = 'nairobi' AND peak_departures IS NOT NULL"));
+        Assert.True(await db.ScalarAsync<long>(
+            "SELECT count(*) FROM transit_stops t JOIN cities c ON c.id = t.city_id WHERE c.slug = 'nairobi' AND peak_departures > 0") > 4_000);
+
         // Mazar parcels: codes from Block_Numb and Parcel_ID, status surveyed, geometry valid and where Mazar is.
         Assert.Equal("surveyed", await db.ScalarAsync<string>("SELECT status FROM properties WHERE code = 'MZR-1-15-22'"));
         Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM properties WHERE NOT ST_IsValid(geom)"));

@@ -399,3 +399,49 @@ public class PropertyImportTests(ImportService s) : IClassFixture<ImportService>
         Assert.Contains("without hyphen", job.GetProperty("issues")[0].GetProperty("reason").GetString());
     }
 }
+
+public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDatabase>
+{
+    [Fact]
+    public async Task AKilledImportLeavesNothingVisibleAndTheSameFileCanBeRerun()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await db.ScalarAsync<long>("WITH i AS (INSERT INTO cities (slug, code, name, country) VALUES ('kill-city', 'KIL', 'Kill', 'ZZ') RETURNING 1) SELECT count(*) FROM i");
+        var file = Path.GetTempFileName();
+        try
+        {
+            var city = new UrbanMonitor.Domain.Synthetic.SyntheticCity(60_000, 9);
+            var geo = new System.Text.Json.JsonSerializerOptions();
+            geo.Converters.Add(new NetTopologySuite.IO.Converters.GeoJsonConverterFactory());
+            await using (var w = new StreamWriter(file))
+            {
+                await w.WriteAsync("{\"type\":\"FeatureCollection\",\"features\":[");
+                var first = true;
+                foreach (var p in city.Parcels())
+                {
+                    if (!first) await w.WriteAsync(',');
+                    first = false;
+                    await w.WriteAsync($"{{\"type\":\"Feature\",\"properties\":{{\"district\":\"{p.District}\",\"block\":\"{p.Block}\",\"parcel\":\"{p.Parcel}\"}},\"geometry\":{System.Text.Json.JsonSerializer.Serialize<NetTopologySuite.Geometries.Geometry>(p.Geometry, geo)}}}");
+                }
+                await w.WriteAsync("]}");
+            }
+            var runner = new UrbanMonitor.Database.Imports.ImportRunner(db.DataSource);
+            var request = new UrbanMonitor.Database.Imports.ImportRequest("kill-city", "properties");
+            var job = await runner.PrepareAsync(request, file, ct);
+            using var kill = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runner.RunAsync(job, null, kill.Token));
+            Assert.Equal("failed", await db.ScalarAsync<string>("SELECT status FROM import_jobs WHERE id = $1", job.JobId));
+            Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM import_staging"));
+            Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM properties"));
+
+            var again = await runner.PrepareAsync(request, file, ct);
+            await runner.RunAsync(again, null, ct);
+            Assert.Equal("succeeded", await db.ScalarAsync<string>("SELECT status FROM import_jobs WHERE id = $1", again.JobId));
+            Assert.Equal(60_000, await db.ScalarAsync<long>("SELECT count(*) FROM properties"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}

@@ -16,6 +16,7 @@ SELECT json_build_object(
     'createdAt', j.created_at,
     'startedAt', j.started_at,
     'finishedAt', j.finished_at,
+    'timings', j.timings,
     'issues', coalesce((
         SELECT json_agg(json_build_object('feature', i.feature_index, 'rule', i.rule, 'reason', i.reason,
                                           'location', ST_AsText(i.location, 7)) ORDER BY i.feature_index, i.rule)

@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
-using CsvHelper;
-using NetTopologySuite.Geometries;
 using Npgsql;
 using UrbanMonitor.Database.Loading;
 using UrbanMonitor.Domain.Synthetic;
@@ -155,25 +152,24 @@ public sealed class DemoLoader(NpgsqlDataSource dataSource, IProgress<string>? p
             ct);
     }
 
-    // Stops only (location_type 0 or empty); parent stations (1) have no departures of their own.
+    // Stops only (location_type 0 or empty): parent stations (1) are not boarding points. Departures per stop come
+    // from the same GTFS reader as the import job (frequencies expanded).
     private static List<StagedFeature> ReadGtfsStops(string zipPath)
     {
-        using var zip = ZipFile.OpenRead(zipPath);
-        var entry = zip.GetEntry("stops.txt") ?? throw new InvalidDataException($"{zipPath} has no stops.txt.");
-        using var reader = new StreamReader(entry.Open());
-        using var csv = CsvReader.Create(reader, new CsvReaderOptions { HasHeader = true }, false);
+        using var source = Imports.ImportFile.Open(zipPath) as Imports.GtfsSource
+            ?? throw new InvalidDataException($"{zipPath} is not a GTFS feed.");
         var list = new List<StagedFeature>();
-        var hasType = csv.Headers.Contains("location_type");
-        while (csv.Read())
+        foreach (var f in source.ReadFeatures(CancellationToken.None))
         {
-            var type = hasType ? csv.GetString("location_type") : null;
-            if (!string.IsNullOrEmpty(type) && type != "0") continue;
-            var lon = double.Parse(csv.GetString("stop_lon"), CultureInfo.InvariantCulture);
-            var lat = double.Parse(csv.GetString("stop_lat"), CultureInfo.InvariantCulture);
+            using var doc = System.Text.Json.JsonDocument.Parse(f.PropertiesJson);
+            var p = doc.RootElement;
+            if (p.GetProperty("location_type").GetString() != "0" || f.Geometry is null) continue;
+            f.Geometry.SRID = 4326;
             list.Add(new StagedFeature
             {
-                Code = csv.GetString("stop_id"), Name = csv.GetString("stop_name"), Capacity = "low", Mode = "matatu",
-                Geometry = Wgs84.Factory.CreatePoint(new Coordinate(lon, lat)),
+                Code = p.GetProperty("stop_id").GetString(), Name = p.GetProperty("stop_name").GetString(),
+                Capacity = "low", Mode = "matatu", PeakDepartures = p.GetProperty("peak_departures").GetInt32(),
+                Attributes = f.PropertiesJson, Geometry = f.Geometry,
             });
         }
         return list;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using CsvHelper;
 using NetTopologySuite.IO;
 
@@ -39,6 +38,7 @@ public sealed class CsvWktSource : FeatureSource
         var headers = csv.Headers.ToArray();
         var wkt = new WKTReader(Factory.GeometryServices) { IsOldNtsCoordinateSyntaxAllowed = false };
         long index = 0;
+        var json = new PropertiesJson();
         while (csv.Read())
         {
             ct.ThrowIfCancellationRequested();
@@ -61,7 +61,7 @@ public sealed class CsvWktSource : FeatureSource
                     error = $"row {index + 2}: the WKT cannot be read: {e.Message}";
                 }
             }
-            yield return new SourceFeature(index++, JsonSerializer.Serialize(props), geometry, error);
+            yield return new SourceFeature(index++, json.Write(props), geometry, error);
         }
     }
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using NetTopologySuite.IO;
 
@@ -68,6 +66,7 @@ public sealed class GeoPackageSource : FeatureSource
         var geometryOrdinal = r.GetOrdinal(_geometryColumn);
         var reader = new GeoPackageGeoReader(Factory.CoordinateSequenceFactory, Factory.PrecisionModel);
         long index = 0;
+        var json = new PropertiesJson();
         var props = new Dictionary<string, object?>(StringComparer.Ordinal);
         while (r.Read())
         {
@@ -76,12 +75,7 @@ public sealed class GeoPackageSource : FeatureSource
             for (var i = 0; i < r.FieldCount; i++)
             {
                 if (i == geometryOrdinal) continue;
-                props[r.GetName(i)] = r.IsDBNull(i) ? null : r.GetValue(i) switch
-                {
-                    byte[] => null, // blobs are not attributes
-                    IFormattable f when f is double or float or decimal => Convert.ToDouble(f, CultureInfo.InvariantCulture),
-                    var v => v,
-                };
+                props[r.GetName(i)] = r.IsDBNull(i) ? null : r.GetValue(i) is byte[] ? null : r.GetValue(i); // blobs are not attributes
             }
             NetTopologySuite.Geometries.Geometry? geometry = null;
             string? error = null;
@@ -98,7 +92,7 @@ public sealed class GeoPackageSource : FeatureSource
                     error = "the geometry blob cannot be read: " + e.Message;
                 }
             }
-            yield return new SourceFeature(index++, JsonSerializer.Serialize(props), geometry, error);
+            yield return new SourceFeature(index++, json.Write(props), geometry, error);
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.IO.Compression;
-using System.Text.Json;
 using CsvHelper;
 using NetTopologySuite.Geometries;
 
@@ -99,6 +98,7 @@ public sealed class GtfsSource : FeatureSource
         }
 
         long index = 0;
+        var json = new PropertiesJson();
         foreach (var row in Rows(zip, "stops.txt"))
         {
             ct.ThrowIfCancellationRequested();
@@ -122,7 +122,7 @@ public sealed class GtfsSource : FeatureSource
                 && double.TryParse(row("stop_lat"), NumberStyles.Float, CultureInfo.InvariantCulture, out var lat))
                 point = Factory.CreatePoint(new Coordinate(lon, lat));
             else error = $"stop {id} has no readable stop_lat/stop_lon";
-            yield return new SourceFeature(index++, JsonSerializer.Serialize(props), point, error);
+            yield return new SourceFeature(index++, json.Write(props), point, error);
         }
     }
 

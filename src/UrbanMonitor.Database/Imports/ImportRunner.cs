@@ -88,15 +88,21 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             take.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
             await take.ExecuteNonQueryAsync(ct);
         }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var timings = new Dictionary<string, long>(StringComparer.Ordinal);
+        void Lap(string phase) { timings[phase] = clock.ElapsedMilliseconds; clock.Restart(); }
         try
         {
             await SetPhaseAsync(job.JobId, "staging", running: true);
             var read = await StageAsync(job, progress, ct);
+            Lap("stagingMs");
             await SetPhaseAsync(job.JobId, "validating", featuresRead: read);
             var columns = await ResolveColumnsAsync(job, ct);
             var invalid = await ValidateAsync(job, columns, ct);
+            Lap("validatingMs");
             await SetPhaseAsync(job.JobId, "publishing", featuresInvalid: invalid);
             await PublishAsync(job, columns, read, invalid, ct);
+            Lap("publishingMs");
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -110,6 +116,8 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         finally
         {
             await CleanStagingAsync(job.JobId);
+            Lap("cleanupMs");
+            await SaveTimingsAsync(job.JobId, timings);
             job.Source.Dispose();
             await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended($1::text, 0))", guard);
             release.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
@@ -124,34 +132,62 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         _ => e.Message,
     };
 
+    // Reading and parsing run on their own thread while this one writes the binary COPY: two cores, two stages.
     private async Task<long> StageAsync(PreparedImport job, IProgress<long>? progress, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var copy = await conn.BeginBinaryImportAsync(
-            "COPY import_staging (city_id, job_id, feature_index, properties, geom, parse_error) FROM STDIN (FORMAT BINARY)", ct);
-        long count = 0;
-        foreach (var f in job.Source.ReadFeatures(ct))
+        var channel = System.Threading.Channels.Channel.CreateBounded<SourceFeature>(
+            new System.Threading.Channels.BoundedChannelOptions(8192) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = Task.Run(async () =>
         {
-            await copy.StartRowAsync(ct);
-            await copy.WriteAsync(job.CityId, NpgsqlDbType.Integer, ct);
-            await copy.WriteAsync(job.JobId, NpgsqlDbType.Uuid, ct);
-            await copy.WriteAsync(f.Index, NpgsqlDbType.Bigint, ct);
-            await copy.WriteAsync(f.PropertiesJson, NpgsqlDbType.Jsonb, ct);
-            if (f.Geometry is { } g)
+            try
             {
-                g.SRID = job.Srid;
-                await copy.WriteAsync(g, NpgsqlDbType.Geometry, ct);
+                foreach (var f in job.Source.ReadFeatures(stop.Token))
+                {
+                    if (!channel.Writer.TryWrite(f)) await channel.Writer.WriteAsync(f, stop.Token);
+                }
+                channel.Writer.Complete();
             }
-            else await copy.WriteNullAsync(ct);
-            if (f.ParseError is { } err) await copy.WriteAsync(err, NpgsqlDbType.Text, ct);
-            else await copy.WriteNullAsync(ct);
-            if (++count % 50_000 == 0)
+            catch (Exception e)
             {
-                progress?.Report(count);
-                await SetPhaseAsync(job.JobId, "staging", featuresRead: count);
+                channel.Writer.Complete(e);
             }
+        }, stop.Token);
+
+        long count = 0;
+        try
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await using var copy = await conn.BeginBinaryImportAsync(
+                "COPY import_staging (city_id, job_id, feature_index, properties, geom, parse_error) FROM STDIN (FORMAT BINARY)", ct);
+            await foreach (var f in channel.Reader.ReadAllAsync(ct))
+            {
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(job.CityId, NpgsqlDbType.Integer, ct);
+                await copy.WriteAsync(job.JobId, NpgsqlDbType.Uuid, ct);
+                await copy.WriteAsync(f.Index, NpgsqlDbType.Bigint, ct);
+                await copy.WriteAsync(f.PropertiesJson, NpgsqlDbType.Jsonb, ct);
+                if (f.Geometry is { } g)
+                {
+                    g.SRID = job.Srid;
+                    await copy.WriteAsync(g, NpgsqlDbType.Geometry, ct);
+                }
+                else await copy.WriteNullAsync(ct);
+                if (f.ParseError is { } err) await copy.WriteAsync(err, NpgsqlDbType.Text, ct);
+                else await copy.WriteNullAsync(ct);
+                if (++count % 100_000 == 0)
+                {
+                    progress?.Report(count);
+                    await SetPhaseAsync(job.JobId, "staging", featuresRead: count);
+                }
+            }
+            await copy.CompleteAsync(ct);
         }
-        await copy.CompleteAsync(ct);
+        finally
+        {
+            await stop.CancelAsync();
+            try { await reader; } catch (OperationCanceledException) { }
+        }
         progress?.Report(count);
         return count;
     }
@@ -435,6 +471,14 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         cmd.Parameters.Add(new NpgsqlParameter { Value = running });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)featuresRead ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)featuresInvalid ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    private async Task SaveTimingsAsync(Guid id, Dictionary<string, long> timings)
+    {
+        await using var cmd = db.CreateCommand("UPDATE import_jobs SET timings = $2 WHERE id = $1");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = System.Text.Json.JsonSerializer.Serialize(timings), NpgsqlDbType = NpgsqlDbType.Jsonb });
         await cmd.ExecuteNonQueryAsync(CancellationToken.None);
     }
 

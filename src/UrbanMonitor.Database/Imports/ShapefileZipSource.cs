@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Text;
-using System.Text.Json;
 using NetTopologySuite.Features;
 using NetTopologySuite.IO.Esri;
 using NetTopologySuite.IO.Esri.Shapefiles.Readers;
@@ -64,6 +63,7 @@ public sealed class ShapefileZipSource : FeatureSource
     {
         using var reader = OpenReader();
         long index = 0;
+        var json = new PropertiesJson();
         while (reader.Read(out var deleted, out Feature feature))
         {
             ct.ThrowIfCancellationRequested();
@@ -71,7 +71,7 @@ public sealed class ShapefileZipSource : FeatureSource
             var props = new Dictionary<string, object?>(StringComparer.Ordinal);
             foreach (var name in feature.Attributes.GetNames()) props[name] = feature.Attributes[name];
             var geometry = feature.Geometry is { IsEmpty: false } g ? g : null;
-            yield return new SourceFeature(index++, JsonSerializer.Serialize(props), geometry, geometry is null ? "the record has a null shape" : null);
+            yield return new SourceFeature(index++, json.Write(props), geometry, geometry is null ? "the record has a null shape" : null);
         }
     }
 

@@ -37,7 +37,7 @@ public static class LayerTables
             await stage.ExecuteNonQueryAsync(ct);
 
         await using (var copy = await conn.BeginBinaryImportAsync(
-            "COPY stage (ord, code, name, population, households, district_code, block, parcel, capacity, mode, source, surveyed_on, kind, year, attributes, geom) FROM STDIN (FORMAT BINARY)", ct))
+            "COPY stage (ord, code, name, population, households, district_code, block, parcel, capacity, mode, source, surveyed_on, kind, year, peak_departures, attributes, geom) FROM STDIN (FORMAT BINARY)", ct))
         {
             long ord = 0;
             foreach (var f in features)
@@ -57,6 +57,7 @@ public static class LayerTables
                 await WriteNullable(copy, f.SurveyedOn, NpgsqlDbType.Date, ct);
                 await WriteNullable(copy, f.Kind, NpgsqlDbType.Text, ct);
                 await WriteNullable(copy, f.Year, NpgsqlDbType.Integer, ct);
+                await WriteNullable(copy, f.PeakDepartures, NpgsqlDbType.Integer, ct);
                 await copy.WriteAsync(f.Attributes, NpgsqlDbType.Jsonb, ct);
                 await copy.WriteAsync(f.Geometry, NpgsqlDbType.Geometry, ct);
             }

@@ -27,6 +27,9 @@ public sealed class StagedFeature
     /// <summary>Built-up epoch or population year.</summary>
     public int? Year { get; init; }
 
+    /// <summary>Transit stop departures in its busiest weekday hour.</summary>
+    public int? PeakDepartures { get; init; }
+
     /// <summary>The source attributes kept as JSON text (an object).</summary>
     public string Attributes { get; init; } = "{}";
 }

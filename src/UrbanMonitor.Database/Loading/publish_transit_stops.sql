@@ -1,4 +1,4 @@
-INSERT INTO transit_stops (city_id, code, name, capacity, mode, attributes, geom)
-SELECT $1, code, name, capacity, mode, attributes, ST_Force2D(geom)
+INSERT INTO transit_stops (city_id, code, name, capacity, mode, peak_departures, attributes, geom)
+SELECT $1, code, name, capacity, mode, peak_departures, attributes, ST_Force2D(geom)
 FROM stage
 ORDER BY ord;

@@ -14,6 +14,7 @@ CREATE TEMP TABLE IF NOT EXISTS stage (
     surveyed_on   date,
     kind          text,
     year          integer,
+    peak_departures integer,
     attributes    jsonb NOT NULL,
     geom          geometry(Geometry, 4326) NOT NULL
 ) ON COMMIT DROP;

@@ -88,6 +88,7 @@ CREATE TABLE import_jobs (
     features_published bigint NOT NULL DEFAULT 0,
     error         text,
     options       jsonb NOT NULL DEFAULT '{}',
+    timings       jsonb NOT NULL DEFAULT '{}',
     created_at    timestamptz NOT NULL DEFAULT now(),
     started_at    timestamptz,
     finished_at   timestamptz,

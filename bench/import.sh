@@ -1,0 +1,64 @@
+# Benchmark group "import" (sourced by bench/run): generating the synthetic city, and importing its parcels from
+# GeoJSON and GeoPackage through the import job (urbanmonitor import: the same ImportRunner as the HTTP job) side by
+# side with the pinned ogr2ogr command of CONTRACTS.md, on the same files and the same cluster.
+# shellcheck shell=bash
+
+N=${BENCH_PARCELS:-1000000}
+W=$BENCH_HOME/import
+mkdir -p "$W"
+PGOGR="host=127.0.0.1 port=$BENCH_PG_PORT user=postgres"
+now() { date +%s.%N; }
+
+um_say "import: generating the synthetic city of $N parcels (timed)"
+bench_psql -d postgres -c "DROP DATABASE IF EXISTS bench_gen WITH (FORCE)" >/dev/null
+"${CLI[@]}" migrate --create --db "$(bench_conn bench_gen);Pooling=false" >/dev/null
+bench_timed "${CLI[@]}" demo --synthetic --parcels "$N" --seed 42 --db "$(bench_conn bench_gen);Pooling=false" >/dev/null
+GEN_S=$BENCH_SECONDS; GEN_RSS=$BENCH_RSS_MB
+
+for fmt in geojson gpkg; do
+  f=$W/parcels-$N.$fmt
+  if [ ! -f "$f" ]; then
+    um_say "import: writing $f (once)"
+    drv=GeoJSON; [ "$fmt" = gpkg ] && drv=GPKG
+    ogr2ogr -f "$drv" "$f" PG:"$PGOGR dbname=bench_gen" -nln parcels \
+      -sql "SELECT district_code, block, parcel, geom FROM properties ORDER BY id"
+  fi
+done
+
+declare -A OGR SVC SVC_RSS
+for fmt in geojson gpkg; do
+  f=$W/parcels-$N.$fmt
+  um_say "import: ogr2ogr $fmt (reference)"
+  bench_psql -d postgres -c "DROP DATABASE IF EXISTS bench_ogr WITH (FORCE)" -c "CREATE DATABASE bench_ogr" >/dev/null
+  bench_psql -d bench_ogr -c "CREATE EXTENSION postgis" >/dev/null
+  t0=$(now)
+  ogr2ogr -f PostgreSQL PG:"$PGOGR dbname=bench_ogr" "$f" -nln parcels -lco GEOMETRY_NAME=geom -gt 65536 --config PG_USE_COPY YES
+  OGR[$fmt]=$(echo "$(now) - $t0" | bc)
+  n_ogr=$(bench_psql -d bench_ogr -tAc "SELECT count(*) FROM parcels")
+
+  um_say "import: urbanmonitor import $fmt"
+  bench_psql -d postgres -c "DROP DATABASE IF EXISTS bench_imp WITH (FORCE)" >/dev/null
+  "${CLI[@]}" migrate --create --db "$(bench_conn bench_imp);Pooling=false" >/dev/null
+  bench_psql -d bench_imp -c "INSERT INTO cities (slug, code, name, country) VALUES ('bench', 'BEN', 'Bench', 'ZZ')" >/dev/null
+  t0=$(now)
+  bench_timed "${CLI[@]}" import --city bench --layer properties --db "$(bench_conn bench_imp)" "$f" >/dev/null
+  SVC[$fmt]=$(echo "$(now) - $t0" | bc); SVC_RSS[$fmt]=$BENCH_RSS_MB
+  n_svc=$(bench_psql -d bench_imp -tAc "SELECT count(*) FROM properties")
+  [ "$n_ogr" = "$N" ] && [ "$n_svc" = "$N" ] || um_die "import benchmark: expected $N rows, ogr2ogr loaded $n_ogr and the service $n_svc"
+done
+bench_psql -d postgres -c "DROP DATABASE IF EXISTS bench_ogr WITH (FORCE)" -c "DROP DATABASE IF EXISTS bench_imp WITH (FORCE)" -c "DROP DATABASE IF EXISTS bench_gen WITH (FORCE)" >/dev/null
+
+rate() { echo "scale=0; $N / $1" | bc; }
+ratio() { echo "scale=2; $2 / $1" | bc; }   # service throughput / reference throughput = t_ref / t_svc
+{
+  echo "| work ($N parcels) | service | reference (same run) | ratio | target |"
+  echo "|---|---|---|---|---|"
+  echo "| generate the synthetic city (districts, parcels, settlements, stops, streets, parks, built-up, population units) | ${GEN_S} s, peak RSS ${GEN_RSS} MB | — | — | ≤ 300 s, ≤ 1024 MB |"
+  for fmt in geojson gpkg; do
+    echo "| import parcels from $fmt with validation (import job, all-or-nothing, indexes kept) | $(rate "${SVC[$fmt]}") features/s (${SVC[$fmt]} s, RSS ${SVC_RSS[$fmt]} MB) | pinned ogr2ogr: $(rate "${OGR[$fmt]}") features/s (${OGR[$fmt]} s) | $(ratio "${SVC[$fmt]}" "${OGR[$fmt]}")× | ≥ 1.0× |"
+  done
+  echo
+  echo "Reference: \`ogr2ogr -f PostgreSQL PG:<conn> FILE -nln parcels -lco GEOMETRY_NAME=geom -gt 65536 --config PG_USE_COPY YES\` into an empty"
+  echo "database with PostGIS (it builds its GiST index). The service imports into the migrated \`properties\` table (primary key,"
+  echo "unique code and GiST indexes maintained), after validating every feature in SQL (validity, type, range, code parts, duplicates)."
+} | bench_write import
