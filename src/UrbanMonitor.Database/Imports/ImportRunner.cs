@@ -419,8 +419,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             SELECT $1, {values}, s.properties, {geometry}
             FROM import_staging s
             WHERE s.job_id = $3 AND NOT s.invalid
-            ORDER BY s.feature_index
-            """;
+            """; // staging is written in file order and scanned in it: no sort of a million geometries
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
