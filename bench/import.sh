@@ -25,7 +25,7 @@ for fmt in geojson gpkg; do
   fi
 done
 
-declare -A OGR SVC SVC_RSS
+declare -A OGR SVC SVC_RSS PHASES
 for fmt in geojson gpkg; do
   f=$W/parcels-$N.$fmt
   um_say "import: ogr2ogr $fmt (reference)"
@@ -44,6 +44,7 @@ for fmt in geojson gpkg; do
   bench_timed "${CLI[@]}" import --city bench --layer properties --db "$(bench_conn bench_imp)" "$f" >/dev/null
   SVC[$fmt]=$(echo "$(now) - $t0" | bc); SVC_RSS[$fmt]=$BENCH_RSS_MB
   n_svc=$(bench_psql -d bench_imp -tAc "SELECT count(*) FROM properties")
+  PHASES[$fmt]=$(bench_psql -d bench_imp -tAc "SELECT string_agg(key || ' ' || round(value::numeric / 1000, 1) || ' s', ', ' ORDER BY key) FROM import_jobs, jsonb_each_text(timings)")
   [ "$n_ogr" = "$N" ] && [ "$n_svc" = "$N" ] || um_die "import benchmark: expected $N rows, ogr2ogr loaded $n_ogr and the service $n_svc"
 done
 bench_psql -d postgres -c "DROP DATABASE IF EXISTS bench_ogr WITH (FORCE)" -c "DROP DATABASE IF EXISTS bench_imp WITH (FORCE)" -c "DROP DATABASE IF EXISTS bench_gen WITH (FORCE)" >/dev/null
@@ -57,6 +58,8 @@ ratio() { echo "scale=2; $2 / $1" | bc; }   # service throughput / reference thr
   for fmt in geojson gpkg; do
     echo "| import parcels from $fmt with validation (import job, all-or-nothing, indexes kept) | $(rate "${SVC[$fmt]}") features/s (${SVC[$fmt]} s, RSS ${SVC_RSS[$fmt]} MB) | pinned ogr2ogr: $(rate "${OGR[$fmt]}") features/s (${OGR[$fmt]} s) | $(ratio "${SVC[$fmt]}" "${OGR[$fmt]}")× | ≥ 1.0× |"
   done
+  echo
+  for fmt in geojson gpkg; do echo "- service phases, $fmt: ${PHASES[$fmt]}"; done
   echo
   echo "Reference: \`ogr2ogr -f PostgreSQL PG:<conn> FILE -nln parcels -lco GEOMETRY_NAME=geom -gt 65536 --config PG_USE_COPY YES\` into an empty"
   echo "database with PostGIS (it builds its GiST index). The service imports into the migrated \`properties\` table (primary key,"

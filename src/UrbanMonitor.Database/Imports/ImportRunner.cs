@@ -325,7 +325,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
 
         if (job.Layer.UniqueColumn is { } unique)
         {
-            var v = UniqueExpression(job.Layer, columns);
+            var v = UniqueExpression(job.Layer, columns, $"${4 + 2 * columns.Count}::int");
             var existing = job.Layer.Append
                 ? $" OR EXISTS (SELECT 1 FROM {job.Layer.Table} t WHERE t.city_id = d.city_id AND t.{unique} = d.v)"
                 : "";
@@ -344,6 +344,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             dup.Parameters.Add(new NpgsqlParameter { Value = job.Layer.Id });
             dup.Parameters.Add(new NpgsqlParameter { Value = job.Srid });
             AddColumnParameters(dup, columns);
+            dup.Parameters.Add(new NpgsqlParameter { Value = job.CityId });
             dup.CommandTimeout = 0;
             await dup.ExecuteNonQueryAsync(ct);
         }
@@ -357,7 +358,8 @@ public sealed class ImportRunner(NpgsqlDataSource db)
     }
 
     // The unique value of a feature as SQL: a column's value, or the property code built from its parts.
-    private static string UniqueExpression(ImportLayer layer, IReadOnlyList<ResolvedColumn> columns)
+    // cityParameter: the SQL parameter holding the city id, so the city's code is read once (an InitPlan), not per row.
+    private static string UniqueExpression(ImportLayer layer, IReadOnlyList<ResolvedColumn> columns, string cityParameter)
     {
         string Part(string column)
         {
@@ -365,7 +367,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             return Value(4 + 2 * i, 5 + 2 * i);
         }
         return layer.CodeFromParts
-            ? $"((SELECT code FROM cities WHERE id = s.city_id) || '-' || {Part("district_code")} || '-' || {Part("block")} || '-' || {Part("parcel")})"
+            ? $"((SELECT code FROM cities WHERE id = {cityParameter}) || '-' || {Part("district_code")} || '-' || {Part("block")} || '-' || {Part("parcel")})"
             : Part(layer.UniqueColumn!);
     }
 
@@ -412,7 +414,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         if (layer.CodeFromParts)
         {
             names += ", code";
-            values += ", " + UniqueExpression(layer, columns);
+            values += ", " + UniqueExpression(layer, columns, "$1");
         }
         var insert = $"""
             INSERT INTO {layer.Table} (city_id, {names}, attributes, geom)
