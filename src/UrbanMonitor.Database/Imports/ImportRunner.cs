@@ -158,30 +158,35 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         try
         {
             await using var conn = await db.OpenConnectionAsync(ct);
-            await using var copy = await conn.BeginBinaryImportAsync(
-                "COPY import_staging (city_id, job_id, feature_index, properties, geom, parse_error) FROM STDIN (FORMAT BINARY)", ct);
-            await foreach (var f in channel.Reader.ReadAllAsync(ct))
+            await using (var copy = await conn.BeginBinaryImportAsync(
+                "COPY import_staging (city_id, job_id, feature_index, properties, geom, parse_error) FROM STDIN (FORMAT BINARY)", ct))
             {
-                await copy.StartRowAsync(ct);
-                await copy.WriteAsync(job.CityId, NpgsqlDbType.Integer, ct);
-                await copy.WriteAsync(job.JobId, NpgsqlDbType.Uuid, ct);
-                await copy.WriteAsync(f.Index, NpgsqlDbType.Bigint, ct);
-                await copy.WriteAsync(f.PropertiesJson, NpgsqlDbType.Jsonb, ct);
-                if (f.Geometry is { } g)
+                await foreach (var f in channel.Reader.ReadAllAsync(ct))
                 {
-                    g.SRID = job.Srid;
-                    await copy.WriteAsync(g, NpgsqlDbType.Geometry, ct);
+                    await copy.StartRowAsync(ct);
+                    await copy.WriteAsync(job.CityId, NpgsqlDbType.Integer, ct);
+                    await copy.WriteAsync(job.JobId, NpgsqlDbType.Uuid, ct);
+                    await copy.WriteAsync(f.Index, NpgsqlDbType.Bigint, ct);
+                    await copy.WriteAsync(f.PropertiesJson, NpgsqlDbType.Jsonb, ct);
+                    if (f.Geometry is { } g)
+                    {
+                        g.SRID = job.Srid;
+                        await copy.WriteAsync(g, NpgsqlDbType.Geometry, ct);
+                    }
+                    else await copy.WriteNullAsync(ct);
+                    if (f.ParseError is { } err) await copy.WriteAsync(err, NpgsqlDbType.Text, ct);
+                    else await copy.WriteNullAsync(ct);
+                    if (++count % 100_000 == 0)
+                    {
+                        progress?.Report(count);
+                        await SetPhaseAsync(job.JobId, "staging", featuresRead: count);
+                    }
                 }
-                else await copy.WriteNullAsync(ct);
-                if (f.ParseError is { } err) await copy.WriteAsync(err, NpgsqlDbType.Text, ct);
-                else await copy.WriteNullAsync(ct);
-                if (++count % 100_000 == 0)
-                {
-                    progress?.Report(count);
-                    await SetPhaseAsync(job.JobId, "staging", featuresRead: count);
-                }
+                await copy.CompleteAsync(ct);
             }
-            await copy.CompleteAsync(ct);
+            // Fresh rows have no statistics: without them the planner walks a million rows by index.
+            await using var analyze = new NpgsqlCommand("ANALYZE import_staging", conn) { CommandTimeout = 0 };
+            await analyze.ExecuteNonQueryAsync(ct);
         }
         finally
         {
