@@ -3,7 +3,7 @@
 #   URBANMONITOR_DB    Npgsql connection string of an existing PostGIS database (else a private cluster in .urbanmonitor/pg)
 #   URBANMONITOR_DATA  folder of the real data sets (default ../shared/data; without it the synthetic city is loaded)
 #   URBANMONITOR_PORT  HTTP port (default 5080); URBANMONITOR_PG_PORT port of the private cluster (default 55432)
-#   URBANMONITOR_HOME  folder of the private cluster and its password (default .urbanmonitor)
+#   URBANMONITOR_HOME  folder of the private cluster, its password, the token key and demo-users.json (default .urbanmonitor)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$ROOT"
@@ -66,10 +66,19 @@ else
   DB_ARGS=(--db "$CONN")
 fi
 
+# The key the service signs and checks its own tokens with, made once.
+mkdir -p "$STATE"
+if [ ! -s "$STATE/jwt-key" ]; then
+  (umask 077; head -c 32 /dev/urandom | base64 > "$STATE/jwt-key")
+fi
+export URBANMONITOR_Auth__SigningKey
+URBANMONITOR_Auth__SigningKey=$(cat "$STATE/jwt-key")
+
 um_say "Migrating"
 URBANMONITOR_DB=$CONN "${CLI[@]}" migrate --create "${DB_ARGS[@]}"
 um_say "Loading the demo cities"
 URBANMONITOR_DB=$CONN "${CLI[@]}" demo "${DB_ARGS[@]}" --data "$DATA"
+URBANMONITOR_DB=$CONN "${CLI[@]}" users demo "${DB_ARGS[@]}" --out "$STATE/demo-users.json"
 
 um_say "Serving on http://127.0.0.1:$PORT  (API docs /docs, OpenAPI /api, health /health/ready; Ctrl-C stops)"
 URBANMONITOR_DB=$CONN \

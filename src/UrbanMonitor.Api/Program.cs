@@ -1,14 +1,17 @@
+using UrbanMonitor.Api.Auth;
 using UrbanMonitor.Api.Cities;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Imports;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddUrbanMonitorHosting();
+builder.AddUrbanMonitorAuth();
 builder.AddImports();
 
 var app = builder.Build();
 app.UseUrbanMonitorHosting();
 app.MapHealthApi();
+app.MapAuthApi();
 app.MapCitiesApi();
 app.MapImportsApi();
 app.MapApiDocs();

@@ -37,6 +37,16 @@ public static class Guard
             Console.Error.WriteLine("error: " + message);
             return 2;
         }
+        catch (UrbanMonitor.Database.Auth.UserRejectedException e)
+        {
+            Console.Error.WriteLine("error: " + e.Message);
+            return 5;
+        }
+        catch (ArgumentException e) when (e.Message.Contains("signing key", StringComparison.Ordinal))
+        {
+            Console.Error.WriteLine("error: " + e.Message);
+            return 5;
+        }
         catch (MigrationFailedException e)
         {
             Console.Error.WriteLine($"error: {e.Message} Nothing of {e.Script} was applied; earlier migrations stay.");

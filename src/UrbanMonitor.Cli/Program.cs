@@ -12,6 +12,14 @@ app.Configure(config =>
     config.AddCommand<ImportCommand>("import")
         .WithDescription("Import a layer file into a city as an import job (validated, published atomically).")
         .WithExample("import", "--city", "rio-de-janeiro", "--layer", "districts", "../shared/data/rio/shp/limite_de_bairros.zip");
+    config.AddBranch("users", users =>
+    {
+        users.SetDescription("Users, their roles and districts, and their tokens.");
+        users.AddCommand<UsersAddCommand>("add").WithDescription("Add a user: urbanmonitor users add LOGIN --name … --role land-officer --district mazar-e-sharif:1");
+        users.AddCommand<UsersListCommand>("list").WithDescription("List the users.");
+        users.AddCommand<UsersTokenCommand>("token").WithDescription("Print a bearer token for a user (needs URBANMONITOR_Auth__SigningKey).");
+        users.AddCommand<UsersDemoCommand>("demo").WithDescription("Create the demo users (one or more per role) and write them with tokens to a JSON file.");
+    });
     config.AddCommand<StatusCommand>("status")
         .WithDescription("Show the migrations applied and pending, and the cities with their layer counts.");
 });

@@ -17,7 +17,7 @@ public sealed class ImportService : IAsyncLifetime
     {
         await Db.InitializeAsync();
         Api = new ApiFactory(Db.ConnectionString);
-        Client = Api.CreateClient();
+        Client = Api.CreateClient().WithToken(TestTokens.For("admin"));
     }
 
     public async ValueTask DisposeAsync()

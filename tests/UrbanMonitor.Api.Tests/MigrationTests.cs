@@ -31,7 +31,7 @@ public class MigrationTests(TestDatabase db) : IClassFixture<TestDatabase>
             SELECT coalesce(string_agg(t.table_name, ', ' ORDER BY t.table_name), '')
             FROM information_schema.tables t
             WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'
-              AND t.table_name NOT IN ('cities', 'schema_migrations', 'spatial_ref_sys')
+              AND t.table_name NOT IN ('cities', 'users', 'schema_migrations', 'spatial_ref_sys')
               AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
                               WHERE c.table_schema = 'public' AND c.table_name = t.table_name AND c.column_name = 'city_id')
             """);

@@ -90,6 +90,13 @@ public class RunScriptTests
         {
             var first = await ServeUntilReadyThenStop(env, port);
             Assert.Contains("synthetic", first.Cities);
+            // The demo users, with tokens the running service accepted (checked while it served).
+            using (var users = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(home, "demo-users.json"), TestContext.Current.CancellationToken)))
+            {
+                var roles = users.RootElement.GetProperty("users").EnumerateArray().Select(u => u.GetProperty("role").GetString()).ToHashSet();
+                Assert.Superset(new HashSet<string?> { "admin", "land-officer", "supervisor", "planner", "gis-reader", "community-facilitator" }, roles);
+            }
+            Assert.Equal(7, first.AcceptedTokens);
             Assert.Contains("Creating a private PostgreSQL cluster", first.Log);
             Assert.False(File.Exists(Path.Combine(home, "pg", "postmaster.pid")), "the cluster is stopped after SIGTERM");
 
@@ -106,7 +113,7 @@ public class RunScriptTests
         }
     }
 
-    private static async Task<(string Cities, string Log)> ServeUntilReadyThenStop(Dictionary<string, string?> env, int port)
+    private static async Task<(string Cities, string Log, int AcceptedTokens)> ServeUntilReadyThenStop(Dictionary<string, string?> env, int port)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Repo.Root };
         psi.ArgumentList.Add("run.sh");
@@ -133,12 +140,20 @@ public class RunScriptTests
         Assert.True(ready, "run.sh never became ready:\n" + LogText());
         var cities = await http.GetStringAsync("/api/cities");
         using (JsonDocument.Parse(cities)) { }
+        var accepted = 0;
+        using (var users = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(env["URBANMONITOR_HOME"]!, "demo-users.json"))))
+            foreach (var u in users.RootElement.GetProperty("users").EnumerateArray())
+            {
+                using var me = new HttpRequestMessage(HttpMethod.Get, "/api/me");
+                me.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", u.GetProperty("token").GetString());
+                if ((await http.SendAsync(me)).StatusCode == HttpStatusCode.OK) accepted++;
+            }
 
         Assert.Equal(0, Posix.Kill(p.Id, 15));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await p.WaitForExitAsync(cts.Token);
         Assert.NotEqual(0, p.ExitCode); // 143: ended by SIGTERM, as a shell reports it
-        return (cities, LogText());
+        return (cities, LogText(), accepted);
     }
 
     private static class Posix

@@ -1,13 +1,14 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using UrbanMonitor.Api.Auth;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Database.Imports;
 
 namespace UrbanMonitor.Api.Imports;
 
 /// <summary>
-/// Layer uploads as import jobs: <c>POST /api/cities/{slug}/layers/{layer}</c> → 202 with <c>Location:
+/// Layer uploads as import jobs (admins only): <c>POST /api/cities/{slug}/layers/{layer}</c> → 202 with <c>Location:
 /// /api/imports/{id}</c>; <c>GET /api/imports/{id}</c> (status, counts, first issues) and its full per-feature report.
 /// </summary>
 public static class ImportsApi
@@ -27,7 +28,8 @@ public static class ImportsApi
 
     public static IEndpointRouteBuilder MapImportsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/cities/{slug}/layers/{layer}", Upload).WithTags("Imports").WithName("ImportLayer")
+        var imports = app.MapGroup("").RequireAuthorization(AuthApi.Policies.Admin).WithTags("Imports");
+        imports.MapPost("/api/cities/{slug}/layers/{layer}", Upload).WithName("ImportLayer")
             .WithSummary("Upload a layer (GeoJSON, GeoPackage, zipped Shapefile, CSV with WKT, GTFS zip) as an import job")
             .WithDescription("Query: mode=all-or-nothing|valid-only, crs=EPSG:<code> (else the file's), source, licence, " +
                              "column values (epoch=2015, kind=school, hazard=flood, capacity=high, transit-mode=metro) and " +
@@ -38,10 +40,10 @@ public static class ImportsApi
             .Produces(StatusCodes.Status202Accepted, contentType: "application/json")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        app.MapGet("/api/imports/{id:guid}", GetJob).WithTags("Imports").WithName("GetImport")
+        imports.MapGet("/api/imports/{id:guid}", GetJob).WithName("GetImport")
             .WithSummary("An import job: status, phase, counts and its first 100 issues")
             .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesProblem(StatusCodes.Status404NotFound);
-        app.MapGet("/api/imports/{id:guid}/report", GetReport).WithTags("Imports").WithName("GetImportReport")
+        imports.MapGet("/api/imports/{id:guid}/report", GetReport).WithName("GetImportReport")
             .WithSummary("Every rejected feature of an import: index, rule, reason and location (WKT)")
             .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesProblem(StatusCodes.Status404NotFound);
         return app;

@@ -1,0 +1,64 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.IdentityModel.Tokens;
+using UrbanMonitor.Database.Auth;
+
+namespace UrbanMonitor.Api.Auth;
+
+/// <summary>Bearer-token authentication, the role policies, and <c>GET /api/me</c>.</summary>
+public static class AuthApi
+{
+    /// <summary>Policy names; each requires one of the contract's roles.</summary>
+    public static class Policies
+    {
+        public const string Admin = "admin";
+    }
+
+    public static WebApplicationBuilder AddUrbanMonitorAuth(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        builder.Services.AddOptions<AuthOptions>().BindConfiguration("Auth");
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+        {
+            // Read when first used, so configuration added later (tests, environment) is seen.
+            var auth = configuration.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions();
+            o.MapInboundClaims = false;
+            o.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = auth.Issuer,
+                ValidAudience = auth.Audience,
+                NameClaimType = "name",
+                RoleClaimType = "role",
+                ClockSkew = TimeSpan.FromMinutes(1),
+            };
+            if (!string.IsNullOrWhiteSpace(auth.Authority))
+            {
+                o.Authority = auth.Authority;
+                o.Audience = auth.Audience;
+            }
+            else
+            {
+                o.TokenValidationParameters.IssuerSigningKey = string.IsNullOrWhiteSpace(auth.SigningKey)
+                    ? new SymmetricSecurityKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))
+                    : TokenSettings.FromBase64(auth.SigningKey).SecurityKey;
+            }
+        });
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin));
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/me", (ClaimsPrincipal user) => Results.Json(new
+        {
+            sub = user.FindFirstValue("sub"),
+            name = user.FindFirstValue("name"),
+            login = user.FindFirstValue("preferred_username"),
+            roles = user.FindAll("role").Select(c => c.Value),
+            districts = user.FindAll("districts").Select(c => c.Value),
+        })).RequireAuthorization().WithTags("Auth").WithName("Me").WithSummary("Who the bearer token says you are: name, roles and districts")
+          .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesProblem(StatusCodes.Status401Unauthorized);
+        return app;
+    }
+}

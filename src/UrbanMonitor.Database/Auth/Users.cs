@@ -1,0 +1,86 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace UrbanMonitor.Database.Auth;
+
+/// <summary>The roles of CONTRACTS.md.</summary>
+public static class Roles
+{
+    public const string Admin = "admin", LandOfficer = "land-officer", Supervisor = "supervisor", Planner = "planner",
+        GisReader = "gis-reader", CommunityFacilitator = "community-facilitator";
+
+    public static readonly IReadOnlyList<string> All = [Admin, LandOfficer, Supervisor, Planner, GisReader, CommunityFacilitator];
+}
+
+/// <summary>A user with roles and districts (<c>{slug}:{code}</c>, or <c>*</c> for all).</summary>
+public sealed record User(Guid Id, string Login, string Name, IReadOnlyList<string> Roles, IReadOnlyList<string> Districts);
+
+/// <summary>A request that names a thing that does not exist or breaks a rule (unknown role, district, login taken).</summary>
+public sealed class UserRejectedException(string message) : Exception(message);
+
+/// <summary>Users and their district assignments in the database.</summary>
+public static partial class Users
+{
+    [GeneratedRegex("^[a-z0-9._@-]{2,64}$")]
+    private static partial Regex LoginPattern();
+
+    public static async Task<User> AddAsync(NpgsqlDataSource db, string login, string name, IReadOnlyList<string> roles, IReadOnlyList<string> districts, CancellationToken ct = default)
+    {
+        if (!LoginPattern().IsMatch(login)) throw new UserRejectedException($"'{login}' is not a valid login: 2–64 of a-z 0-9 . _ @ -.");
+        if (string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
+        var unknown = roles.Where(r => !Auth.Roles.All.Contains(r)).ToList();
+        if (roles.Count == 0 || unknown.Count > 0)
+            throw new UserRejectedException($"Unknown role(s) {string.Join(", ", unknown)}; roles are {string.Join(", ", Auth.Roles.All)}.");
+        var all = districts.Contains("*");
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var id = Guid.NewGuid();
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO users (id, login, name, roles, all_districts) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (login) DO NOTHING", conn, tx))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = id });
+            insert.Parameters.Add(new NpgsqlParameter { Value = login });
+            insert.Parameters.Add(new NpgsqlParameter { Value = name });
+            insert.Parameters.Add(new NpgsqlParameter { Value = roles.Distinct().ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = all });
+            if (await insert.ExecuteNonQueryAsync(ct) == 0) throw new UserRejectedException($"The login '{login}' is taken.");
+        }
+        foreach (var d in districts.Where(d => d != "*"))
+        {
+            var parts = d.Split(':', 2);
+            if (parts.Length != 2) throw new UserRejectedException($"'{d}' is not a district: write {{city-slug}}:{{district-code}}, e.g. mazar-e-sharif:1, or *.");
+            await using var assign = new NpgsqlCommand("""
+                INSERT INTO user_districts (user_id, city_id, district_code)
+                SELECT $1, c.id, d.code FROM cities c JOIN districts d ON d.city_id = c.id
+                WHERE c.slug = $2 AND d.code = $3
+                """, conn, tx);
+            assign.Parameters.Add(new NpgsqlParameter { Value = id });
+            assign.Parameters.Add(new NpgsqlParameter { Value = parts[0] });
+            assign.Parameters.Add(new NpgsqlParameter { Value = parts[1] });
+            if (await assign.ExecuteNonQueryAsync(ct) == 0) throw new UserRejectedException($"There is no district {d}.");
+        }
+        await tx.CommitAsync(ct);
+        return new User(id, login, name, roles.Distinct().ToArray(), all ? ["*"] : districts.Distinct().ToArray());
+    }
+
+    /// <summary>All users, or one by login; disabled users are left out.</summary>
+    public static async Task<IReadOnlyList<User>> ListAsync(NpgsqlDataSource db, string? login = null, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            SELECT u.id, u.login, u.name, u.roles,
+                   CASE WHEN u.all_districts THEN ARRAY['*']
+                        ELSE coalesce((SELECT array_agg(c.slug || ':' || ud.district_code ORDER BY c.slug, ud.district_code)
+                                       FROM user_districts ud JOIN cities c ON c.id = ud.city_id WHERE ud.user_id = u.id), '{}') END
+            FROM users u
+            WHERE NOT u.disabled AND ($1::text IS NULL OR u.login = $1)
+            ORDER BY u.login
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)login ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var list = new List<User>();
+        while (await r.ReadAsync(ct))
+            list.Add(new User(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetFieldValue<string[]>(3), r.GetFieldValue<string[]>(4)));
+        return list;
+    }
+}
