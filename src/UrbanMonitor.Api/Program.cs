@@ -1,4 +1,5 @@
 using UrbanMonitor.Api.Cities;
+using UrbanMonitor.Api.Features;
 using UrbanMonitor.Api.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,6 +9,7 @@ var app = builder.Build();
 app.UseUrbanMonitorHosting();
 app.MapHealthApi();
 app.MapCitiesApi();
+app.MapFeaturesApi();
 app.MapApiDocs();
 
 app.Run();

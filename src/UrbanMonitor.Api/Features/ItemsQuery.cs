@@ -1,0 +1,122 @@
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+using UrbanMonitor.Api.Features.Cql2;
+
+namespace UrbanMonitor.Api.Features;
+
+/// <summary>
+/// Builds the SQL of a page of features. PostGIS writes each feature as GeoJSON text (ST_AsGeoJSON for the geometry,
+/// json_build_object for the public properties) that the server streams unparsed. Identifiers come only from the
+/// catalogue; every value from the request is a bind parameter. Pages are in keyset order
+/// (sortby keys, then <c>city_id</c>, <c>id</c>), so the last page costs what the first does.
+/// </summary>
+public sealed class ItemsQuery
+{
+    private ItemsQuery(string sql, SqlParameters parameters, int sortKeyCount)
+    {
+        Sql = sql;
+        Parameters = parameters;
+        SortKeyCount = sortKeyCount;
+    }
+
+    public string Sql { get; }
+    public SqlParameters Parameters { get; }
+
+    /// <summary>Columns after the feature text: this many sort values (text), then city_id and id.</summary>
+    public int SortKeyCount { get; }
+
+    public NpgsqlCommand CreateCommand(NpgsqlDataSource db)
+    {
+        var cmd = db.CreateCommand(Sql);
+        foreach (var p in Parameters.All) cmd.Parameters.Add(p);
+        return cmd;
+    }
+
+    /// <summary>The feature's GeoJSON text in <paramref name="crs"/>, with the chosen properties.</summary>
+    private static string FeatureSql(Crs crs, IReadOnlyList<FeatureProperty> properties, SqlParameters p)
+    {
+        var geom = "t.geom";
+        if (crs.Srid != 4326) geom = $"ST_Transform(t.geom, {p.Add(crs.Srid, NpgsqlDbType.Integer)})";
+        else if (crs.LatLon) geom = "ST_FlipCoordinates(t.geom)";
+        var props = properties.Count == 0
+            ? "'{}'"
+            : "json_build_object(" + string.Join(", ", properties.Select(x => $"'{x.Name}', {x.Sql}")) + ")::text";
+        return $$"""'{"type":"Feature","id":' || t.id || ',"geometry":' || coalesce(ST_AsGeoJSON({{geom}}, {{crs.Digits}}), 'null') || ',"properties":' || {{props}} || '}'""";
+    }
+
+    private const string From = "FROM {0} t JOIN cities c ON c.id = t.city_id";
+
+    /// <summary>One page: <c>limit + 1</c> rows so the server knows whether a next page exists.</summary>
+    public static ItemsQuery Page(ItemsRequest r, int? cityId)
+    {
+        var p = new SqlParameters();
+        var c = r.Collection;
+        var sql = new StringBuilder("SELECT ").Append(FeatureSql(r.OutputCrs, r.Properties, p));
+        foreach (var k in r.SortBy) sql.Append(", (").Append(k.Property.Sql).Append(")::text");
+        sql.Append(", t.city_id, t.id ").Append(string.Format(System.Globalization.CultureInfo.InvariantCulture, From, c.TableSql));
+
+        var where = new List<string>();
+        if (cityId is not null) where.Add($"t.city_id = {p.Add(cityId.Value, NpgsqlDbType.Integer)}");
+        if (r.Bbox is { } b)
+        {
+            var env = $"ST_MakeEnvelope({p.Add(b[0])}, {p.Add(b[1])}, {p.Add(b[2])}, {p.Add(b[3])}, {p.Add(r.BboxCrs.Srid, NpgsqlDbType.Integer)})";
+            // A projected box's edges are not straight in degrees: densify before transforming.
+            if (r.BboxCrs.Srid != 4326) env = $"ST_Transform(ST_Segmentize({env}, greatest({p.Add(b[2] - b[0])}, {p.Add(b[3] - b[1])}, 1) / 32), 4326)";
+            where.Add($"t.geom && {env} AND ST_Intersects(t.geom, {env})");
+        }
+        var compiler = new Cql2Compiler(c, r.FilterCrs, p);
+        if (r.Datetime is { } dt && c.DateProperty is { } date)
+            where.Add(compiler.Temporal(dt, "t_intersects", date.Sql, dt));
+        if (r.Filter is { } f) where.Add(compiler.Compile(f));
+        if (r.After is { } after) where.Add(KeysetCondition(r.SortBy, after, p));
+        if (where.Count > 0) sql.Append(" WHERE ").AppendJoin(" AND ", where);
+
+        sql.Append(" ORDER BY ");
+        foreach (var k in r.SortBy) sql.Append(k.Property.Sql).Append(k.Descending ? " DESC, " : ", ");
+        sql.Append("t.city_id, t.id LIMIT ").Append(p.Add(r.Limit + 1, NpgsqlDbType.Integer));
+        return new ItemsQuery(sql.ToString(), p, r.SortBy.Count);
+    }
+
+    /// <summary>One feature by its id, in <paramref name="crs"/>.</summary>
+    public static ItemsQuery One(FeatureCollection c, long id, Crs crs)
+    {
+        var p = new SqlParameters();
+        var sql = "SELECT " + FeatureSql(crs, c.Properties, p) + ", t.city_id, t.id "
+            + string.Format(System.Globalization.CultureInfo.InvariantCulture, From, c.TableSql)
+            + $" WHERE t.id = {p.Add(id, NpgsqlDbType.Bigint)}";
+        return new ItemsQuery(sql, p, 0);
+    }
+
+    /// <summary>
+    /// Rows after the cursor in the order (k1, …, kn, city_id, id), PostgreSQL's NULLS LAST for ascending keys
+    /// and NULLS FIRST for descending ones.
+    /// </summary>
+    private static string KeysetCondition(IReadOnlyList<SortKey> keys, Cursor after, SqlParameters p)
+    {
+        var city = p.Add(after.CityId, NpgsqlDbType.Integer);
+        var id = p.Add(after.Id, NpgsqlDbType.Bigint);
+        var tail = $"(t.city_id, t.id) > ({city}, {id})";
+        if (keys.Count == 0) return tail;
+        var ors = new List<string>();
+        var equal = new List<string>();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var k = keys[i];
+            var v = after.SortValues[i];
+            var e = k.Property.Sql;
+            var value = v is null ? null : $"CAST({p.Add(v, NpgsqlDbType.Text)} AS {k.Property.PgType})";
+            var beyond = (v, k.Descending) switch
+            {
+                (null, false) => null,
+                (null, true) => $"{e} IS NOT NULL",
+                (_, false) => $"({e} > {value} OR {e} IS NULL)",
+                (_, true) => $"{e} < {value}",
+            };
+            if (beyond is not null) ors.Add("(" + string.Join(" AND ", equal.Append(beyond)) + ")");
+            equal.Add(v is null ? $"{e} IS NULL" : $"{e} = {value}");
+        }
+        ors.Add("(" + string.Join(" AND ", equal.Append(tail)) + ")");
+        return "(" + string.Join(" OR ", ors) + ")";
+    }
+}
