@@ -1,0 +1,117 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using UrbanMonitor.Api.Tests.Infrastructure;
+using UrbanMonitor.Database.Demo;
+using static UrbanMonitor.Api.Tests.FeaturesTestKit;
+
+namespace UrbanMonitor.Api.Tests;
+
+/// <summary>The real demo data (../shared/data) served on a real port, for GDAL and other real clients.</summary>
+public sealed class RealDataServer : IAsyncLifetime
+{
+    public TestDatabase Db { get; } = new();
+    public ApiFactory Api { get; private set; } = null!;
+    public string BaseUrl { get; private set; } = "";
+    public string? SkipReason { get; private set; }
+
+    public async ValueTask InitializeAsync()
+    {
+        await Db.InitializeAsync();
+        var dir = Repo.SharedData;
+        if (dir is null || !DemoLoader.HasRealData(dir))
+        {
+            SkipReason = "../shared/data is not present beside the project.";
+            return;
+        }
+        _ = Db.ConnectionString; // skips when PostGIS is unreachable locally
+        await new DemoLoader(Db.DataSource).LoadRealAsync(dir);
+        Api = new ApiFactory(Db.ConnectionString);
+        Api.UseKestrel(0);
+        Api.StartServer();
+        var address = Api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseUrl = address.Replace("localhost", "127.0.0.1", StringComparison.Ordinal).Replace("[::1]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
+    }
+
+    /// <summary>Skips locally when the data or GDAL is missing; fails on CI.</summary>
+    public void RequireRealDataAndGdal()
+    {
+        if (SkipReason is not null && PostgisServer.OnCi) Assert.Fail("CI=true and " + SkipReason);
+        Assert.SkipWhen(SkipReason is not null, SkipReason ?? "");
+        var gdal = File.Exists("/usr/bin/ogrinfo") && File.Exists("/usr/bin/ogr2ogr");
+        if (!gdal && PostgisServer.OnCi) Assert.Fail("CI=true and GDAL (gdal-bin) is not installed; ./test.sh installs it.");
+        Assert.SkipWhen(!gdal, "GDAL (gdal-bin) is not installed; ./test.sh installs it.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Api is not null) await Api.DisposeAsync();
+        await Db.DisposeAsync();
+    }
+}
+
+public class FeaturesRealClientsTests(RealDataServer server) : IClassFixture<RealDataServer>
+{
+    private static readonly Dictionary<string, string?> GdalEnv = new()
+    {
+        ["GDAL_HTTP_TIMEOUT"] = "60",
+        ["CPL_DEBUG"] = "OFF",
+    };
+
+    [Fact]
+    public async Task OgrinfoListsEveryCollectionAndTheFieldsOfSettlements()
+    {
+        server.RequireRealDataAndGdal();
+        var list = await Repo.RunAsync("ogrinfo", ["-ro", "-q", $"OAPIF:{server.BaseUrl}/"], GdalEnv, TimeSpan.FromMinutes(1));
+        Assert.True(list.ExitCode == 0, list.Output);
+        foreach (var id in new[] { "properties", "settlements", "districts", "transit-stops" }) Assert.Contains(id, list.Stdout);
+        Assert.DoesNotContain("ERROR", list.Output);
+
+        var layer = await Repo.RunAsync("ogrinfo", ["-ro", "-so", $"OAPIF:{server.BaseUrl}/", "settlements"], GdalEnv, TimeSpan.FromMinutes(1));
+        Assert.True(layer.ExitCode == 0, layer.Output);
+        Assert.Contains("Feature Count: 1074", layer.Stdout);
+        foreach (var field in new[] { "code: String", "name: String", "population: Integer", "households: Integer", "surveyed_on: Date" })
+            Assert.Contains(field, layer.Stdout);
+        Assert.Contains("Data.Rio open data", layer.Stdout); // the licence, in the layer's description
+    }
+
+    [Fact]
+    public async Task Ogr2ogrCopiesAll1074RioSettlementsIntoAGeoPackageFollowingNextLinks()
+    {
+        server.RequireRealDataAndGdal();
+        var dir = Directory.CreateTempSubdirectory("um-ogr-");
+        try
+        {
+            var gpkg = Path.Combine(dir.FullName, "out.gpkg");
+            var copy = await Repo.RunAsync("ogr2ogr", ["-f", "GPKG", gpkg, $"OAPIF:{server.BaseUrl}/", "settlements"], GdalEnv, TimeSpan.FromMinutes(2));
+            Assert.True(copy.ExitCode == 0, copy.Output);
+            var sql = await Repo.RunAsync("ogrinfo", ["-ro", "-q", gpkg, "-sql", "SELECT count(*) AS n, count(DISTINCT code) AS codes, sum(population) AS people FROM settlements"], timeout: TimeSpan.FromMinutes(1));
+            Assert.True(sql.ExitCode == 0, sql.Output);
+            Assert.Contains("n (Integer) = 1074", sql.Stdout);
+            Assert.Contains("codes (Integer) = 1074", sql.Stdout);
+            var people = await server.Db.ScalarAsync<long>("SELECT sum(population) FROM settlements");
+            Assert.Contains($"people (Integer64) = {people}", sql.Stdout.Replace("people (Integer) =", "people (Integer64) =", StringComparison.Ordinal));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task DatetimeSelectsSettlementsByTheirSurveyDateAsSqlDoes()
+    {
+        server.RequireRealDataAndGdal();
+        using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
+        var dates = await SqlIdsAsync(server.Db, "SELECT count(DISTINCT surveyed_on) FROM settlements");
+        Assert.True(dates.Single() >= 1, "the Rio settlements carry survey dates");
+        var first = await server.Db.ScalarAsync<string>("SELECT min(surveyed_on)::text FROM settlements");
+        var expected = await SqlIdsAsync(server.Db, "SELECT id FROM settlements WHERE surveyed_on <= $1::date ORDER BY city_id, id", first);
+        var (features, _) = await AllFeaturesAsync(client, $"/collections/settlements/items?limit=1000&datetime=../{first}");
+        Assert.Equal(expected, Ids(features));
+        var instant = Ids((await AllFeaturesAsync(client, $"/collections/settlements/items?limit=1000&datetime={first}")).Features);
+        Assert.Equal(await SqlIdsAsync(server.Db, "SELECT id FROM settlements WHERE surveyed_on = $1::date ORDER BY city_id, id", first), instant);
+        var temporal = Ids((await AllFeaturesAsync(client, $"/collections/settlements/items?limit=1000&filter={Uri.EscapeDataString($"T_BEFORE(surveyed_on, DATE('{first}'))")}")).Features);
+        Assert.Empty(temporal);
+    }
+}
