@@ -27,7 +27,10 @@ public class FeaturesApiTests(SyntheticCityService service) : IClassFixture<Synt
         Assert.StartsWith("application/vnd.oai.openapi+json", desc.GetProperty("type").GetString());
         var api = await GetJsonAsync(client, new Uri(desc.GetProperty("href").GetString()!).PathAndQuery);
         Assert.StartsWith("3.", api.GetProperty("openapi").GetString());
-        Assert.True(api.GetProperty("paths").TryGetProperty("/collections/{collectionId}/items", out _));
+        var items = api.GetProperty("paths").GetProperty("/collections/{collectionId}/items").GetProperty("get");
+        var parameters = items.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+        foreach (var name in new[] { "limit", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang", "filter-crs", "sortby", "properties", "city" })
+            Assert.Contains(name, parameters);
         Assert.Contains(links, l => l.GetProperty("rel").GetString() == "conformance");
         Assert.Contains(links, l => l.GetProperty("rel").GetString() == "data");
 

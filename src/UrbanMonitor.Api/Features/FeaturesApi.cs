@@ -321,7 +321,8 @@ public static class FeaturesApi
         return QueryHelpers.AddQueryString($"{Base(r)}{r.Path}", q);
     }
 
-    internal static Task Items(HttpContext http, string collectionId, NpgsqlDataSource db, CancellationToken ct) => Guard(http, async () =>
+    // The parameters are bound for the OpenAPI document only; ItemsRequest reads and validates the query itself.
+    internal static Task Items(HttpContext http, string collectionId, [AsParameters] ItemsParameters _, NpgsqlDataSource db, CancellationToken ct) => Guard(http, async () =>
     {
         var c = Find(collectionId);
         var request = ItemsRequest.Parse(c, http.Request.Query);

@@ -1,0 +1,80 @@
+# shellcheck shell=bash
+# Benchmark group "feeds" (sourced by bench/run): OGC API - Features items of 1,000,000 properties.
+#  - the service streaming every feature, following the next links (limit 10000), in features/s, with its RSS growth;
+#  - the reference: psql COPY of the same ST_AsGeoJSON query (PostGIS alone), measured in the same run;
+#  - the last page (by its cursor) against the first page.
+FEEDS_N=${URBANMONITOR_BENCH_FEEDS_N:-1000000}
+FEEDS_DB=$(bench_city "$FEEDS_N")
+FEEDS_PORT=$(um_free_port)
+FEEDS_LOG=$(mktemp)
+URBANMONITOR_DB="$(bench_conn "$FEEDS_DB")" URBANMONITOR_Logging__Console__FormatterName=simple \
+  ASPNETCORE_URLS="http://127.0.0.1:$FEEDS_PORT" dotnet "$API_DLL" >"$FEEDS_LOG" 2>&1 &
+FEEDS_PID=$!
+trap 'kill $FEEDS_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$FEEDS_PORT/health" >/dev/null && break; sleep 0.2; done
+FEEDS_BASE="http://127.0.0.1:$FEEDS_PORT"
+
+feeds_rss_kb() { awk -v k="$1" '$1 == k":" {print $2}' "/proc/$FEEDS_PID/status"; }
+
+# One page: writes the body to /dev/null but keeps its tail, where numberReturned and the links are.
+feeds_page() { curl -sf "$1" | tail -c 4096; }
+feeds_next() { grep -o '"href":"[^"]*","rel":"next"' <<<"$1" | sed 's/^"href":"//; s/","rel":"next"$//'; }
+feeds_returned() { grep -o '"numberReturned":[0-9]*' <<<"$1" | cut -d: -f2; }
+
+# Warm-up (JIT, connection pool, caches), then RSS before the run.
+feeds_page "$FEEDS_BASE/collections/properties/items?limit=10000" >/dev/null
+rss_before=$(feeds_rss_kb VmRSS)
+
+url="$FEEDS_BASE/collections/properties/items?limit=10000"
+total=0; pages=0; last_url=""
+start=$(date +%s.%N)
+while [ -n "$url" ]; do
+  tail=$(feeds_page "$url")
+  total=$(( total + $(feeds_returned "$tail") )); pages=$(( pages + 1 ))
+  last_url=$url
+  url=$(feeds_next "$tail")
+done
+end=$(date +%s.%N)
+rss_peak=$(feeds_rss_kb VmHWM); rss_after=$(feeds_rss_kb VmRSS)
+svc_secs=$(echo "$end - $start" | bc -l)
+svc_rate=$(echo "$total / $svc_secs" | bc -l)
+
+# The reference: the same feature text from PostGIS alone, copied out by psql.
+feeds_sql="SELECT '{\"type\":\"Feature\",\"id\":' || t.id || ',\"geometry\":' || coalesce(ST_AsGeoJSON(t.geom, 9), 'null') || ',\"properties\":' || json_build_object('city', c.slug, 'code', t.code, 'status', t.status, 'district_code', t.district_code, 'block', t.block, 'parcel', t.parcel)::text || '}' FROM properties t JOIN cities c ON c.id = t.city_id ORDER BY t.city_id, t.id"
+start=$(date +%s.%N)
+bench_psql -d "$FEEDS_DB" -c "COPY ($feeds_sql) TO STDOUT" >/dev/null
+end=$(date +%s.%N)
+ref_secs=$(echo "$end - $start" | bc -l)
+ref_rate=$(echo "$FEEDS_N / $ref_secs" | bc -l)
+
+# First page against the last page (reached by the cursor of the full run), 5 times each, best and median.
+feeds_time() { curl -sf -o /dev/null -w '%{time_total}\n' "$1"; }
+first_times=(); last_times=()
+for _ in 1 2 3 4 5; do
+  first_times+=("$(feeds_time "$FEEDS_BASE/collections/properties/items?limit=10000")")
+  last_times+=("$(feeds_time "$last_url")")
+done
+median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
+first_med=$(median "${first_times[@]}"); last_med=$(median "${last_times[@]}")
+gzip_secs=$(curl -sf -H 'Accept-Encoding: gzip' -o /dev/null -w '%{time_total}' "$FEEDS_BASE/collections/properties/items?limit=10000")
+gzip_bytes=$(curl -sf -H 'Accept-Encoding: gzip' "$FEEDS_BASE/collections/properties/items?limit=10000" | wc -c)
+plain_bytes=$(curl -sf "$FEEDS_BASE/collections/properties/items?limit=10000" | wc -c)
+
+kill $FEEDS_PID 2>/dev/null || true
+wait $FEEDS_PID 2>/dev/null || true
+trap - EXIT
+rm -f "$FEEDS_LOG"
+
+bench_write feeds <<MD
+OGC API - Features items of the synthetic city, $FEEDS_N properties (database \`$FEEDS_DB\`), Release build, one client
+(curl) following the \`next\` links with \`limit=10000\`.
+
+| measure | service | reference | ratio |
+| --- | --- | --- | --- |
+| stream every feature ($total features, $pages pages) | $(printf '%.0f' "$svc_rate") features/s ($(printf '%.1f' "$svc_secs") s) | psql COPY of the same ST_AsGeoJSON query: $(printf '%.0f' "$ref_rate") features/s ($(printf '%.1f' "$ref_secs") s) | $(printf '%.2f' "$(echo "$svc_rate / $ref_rate" | bc -l)") |
+| service RSS | before $(( rss_before / 1024 )) MB, after $(( rss_after / 1024 )) MB, peak $(( rss_peak / 1024 )) MB | growth ≤ 100 MB (issue 9) | peak − before: $(( (rss_peak - rss_before) / 1024 )) MB |
+| page of 10,000, median of 5 | last page by cursor: ${last_med} s | first page: ${first_med} s | $(printf '%.2f' "$(echo "$last_med / $first_med" | bc -l)") |
+| page of 10,000 with gzip | $(( gzip_bytes / 1024 )) KB in ${gzip_secs} s | plain: $(( plain_bytes / 1024 )) KB | $(printf '%.2f' "$(echo "$gzip_bytes / $plain_bytes" | bc -l)") |
+
+Times first page: ${first_times[*]}; last page: ${last_times[*]}.
+MD
