@@ -99,6 +99,39 @@ public class FeaturesRealClientsTests(RealDataServer server) : IClassFixture<Rea
     }
 
     [Fact]
+    public async Task EveryCollectionsItemsAndAFeatureValidateAsRfc7946GeoJson()
+    {
+        server.RequireRealDataAndGdal();
+        var checker = Path.Combine(Repo.Root, "tests", "geojson-check");
+        var installed = Directory.Exists(Path.Combine(checker, "node_modules", "@placemarkio", "check-geojson"));
+        if (!installed && PostgisServer.OnCi) Assert.Fail("CI=true and tests/geojson-check is not installed (./test.sh runs npm ci there).");
+        Assert.SkipWhen(!installed, "tests/geojson-check is not installed: run ./test.sh (npm ci).");
+        using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
+        var dir = Directory.CreateTempSubdirectory("um-geojson-");
+        try
+        {
+            var files = new List<string>();
+            foreach (var url in new[]
+            {
+                "/collections/settlements/items?limit=2000", "/collections/districts/items?limit=1000", "/collections/properties/items?limit=1000",
+                "/collections/transit-stops/items?limit=10000", "/collections/settlements/items/1", "/collections/settlements/items?limit=3&properties=",
+            })
+            {
+                var file = Path.Combine(dir.FullName, $"{files.Count}.json");
+                await File.WriteAllTextAsync(file, await client.GetStringAsync(url, Ct), Ct);
+                files.Add(file);
+            }
+            var run = await Repo.RunAsync("node", [Path.Combine(checker, "check.js"), .. files], timeout: TimeSpan.FromMinutes(1));
+            Assert.True(run.ExitCode == 0, run.Output);
+            Assert.Equal(files.Count, run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.EndsWith(": valid", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task DatetimeSelectsSettlementsByTheirSurveyDateAsSqlDoes()
     {
         server.RequireRealDataAndGdal();
