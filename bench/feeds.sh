@@ -16,36 +16,55 @@ FEEDS_BASE="http://127.0.0.1:$FEEDS_PORT"
 
 feeds_rss_kb() { awk -v k="$1" '$1 == k":" {print $2}' "/proc/$FEEDS_PID/status"; }
 
-# One page: writes the body to /dev/null but keeps its tail, where numberReturned and the links are.
-feeds_page() { curl -sf "$1" | tail -c 4096; }
-feeds_next() { grep -o '"href":"[^"]*","rel":"next"' <<<"$1" | sed 's/^"href":"//; s/","rel":"next"$//'; }
-feeds_returned() { grep -o '"numberReturned":[0-9]*' <<<"$1" | cut -d: -f2; }
-
 # Warm-up (JIT, connection pool, caches), then RSS before the run.
-feeds_page "$FEEDS_BASE/collections/properties/items?limit=10000" >/dev/null
+curl -sf -o /dev/null "$FEEDS_BASE/collections/properties/items?limit=10000"
 rss_before=$(feeds_rss_kb VmRSS)
 
-url="$FEEDS_BASE/collections/properties/items?limit=10000"
-total=0; pages=0; last_url=""
-start=$(date +%s.%N)
-while [ -n "$url" ]; do
-  tail=$(feeds_page "$url")
-  total=$(( total + $(feeds_returned "$tail") )); pages=$(( pages + 1 ))
-  last_url=$url
-  url=$(feeds_next "$tail")
-done
-end=$(date +%s.%N)
-rss_peak=$(feeds_rss_kb VmHWM); rss_after=$(feeds_rss_kb VmRSS)
-svc_secs=$(echo "$end - $start" | bc -l)
-svc_rate=$(echo "$total / $svc_secs" | bc -l)
-
+# The client: one keep-alive connection that reads each page whole and follows the next link found at its end
+# (the links come after the features). Prints: features pages seconds last-page-url.
+feeds_stream() {
+python3 - "$FEEDS_BASE" <<'PY'
+import http.client, re, sys, time
+from urllib.parse import urlsplit
+base = urlsplit(sys.argv[1])
+conn = http.client.HTTPConnection(base.hostname, base.port, timeout=300)
+path, total, pages, last = "/collections/properties/items?limit=10000", 0, 0, ""
+start = time.perf_counter()
+while path:
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = response.read()
+    if response.status != 200:
+        sys.exit(f"GET {path}: {response.status}")
+    tail = body[-4096:]
+    total += int(re.search(rb'"numberReturned":(\d+)', tail).group(1))
+    pages += 1
+    last = path
+    m = re.search(rb'"href":"([^"]*)","rel":"next"', tail)
+    path = None if m is None else (lambda u: u.path + "?" + u.query)(urlsplit(m.group(1).decode()))
+print(total, pages, f"{time.perf_counter() - start:.3f}", sys.argv[1] + last)
+PY
+}
+# The machine is shared: each side runs twice, alternately, and the faster run counts.
+feeds_copy() {
+  local start end
+  start=$(date +%s.%N)
+  bench_psql -d "$FEEDS_DB" -c "COPY ($feeds_sql) TO STDOUT" >/dev/null
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc -l
+}
 # The reference: the same feature text from PostGIS alone, copied out by psql.
 feeds_sql="SELECT '{\"type\":\"Feature\",\"id\":' || t.id || ',\"geometry\":' || coalesce(ST_AsGeoJSON(t.geom, 9), 'null') || ',\"properties\":' || json_build_object('city', c.slug, 'code', t.code, 'status', t.status, 'district_code', t.district_code, 'block', t.block, 'parcel', t.parcel)::text || '}' FROM properties t JOIN cities c ON c.id = t.city_id ORDER BY t.city_id, t.id"
-start=$(date +%s.%N)
-bench_psql -d "$FEEDS_DB" -c "COPY ($feeds_sql) TO STDOUT" >/dev/null
-end=$(date +%s.%N)
-ref_secs=$(echo "$end - $start" | bc -l)
+svc_secs=""; ref_secs=""
+for _ in 1 2; do
+  read -r total pages secs last_url < <(feeds_stream)
+  if [ -z "$svc_secs" ] || [ "$(echo "$secs < $svc_secs" | bc -l)" = 1 ]; then svc_secs=$secs; fi
+  secs=$(feeds_copy)
+  if [ -z "$ref_secs" ] || [ "$(echo "$secs < $ref_secs" | bc -l)" = 1 ]; then ref_secs=$secs; fi
+done
 ref_rate=$(echo "$FEEDS_N / $ref_secs" | bc -l)
+rss_peak=$(feeds_rss_kb VmHWM); rss_after=$(feeds_rss_kb VmRSS)
+svc_rate=$(echo "$total / $svc_secs" | bc -l)
 
 # First page against the last page (reached by the cursor of the full run), 5 times each, best and median.
 feeds_time() { curl -sf -o /dev/null -w '%{time_total}\n' "$1"; }
@@ -71,7 +90,7 @@ OGC API - Features items of the synthetic city, $FEEDS_N properties (database \`
 
 | measure | service | reference | ratio |
 | --- | --- | --- | --- |
-| stream every feature ($total features, $pages pages) | $(printf '%.0f' "$svc_rate") features/s ($(printf '%.1f' "$svc_secs") s) | psql COPY of the same ST_AsGeoJSON query: $(printf '%.0f' "$ref_rate") features/s ($(printf '%.1f' "$ref_secs") s) | $(printf '%.2f' "$(echo "$svc_rate / $ref_rate" | bc -l)") |
+| stream every feature ($total features, $pages pages; faster of 2 runs each) | $(printf '%.0f' "$svc_rate") features/s ($(printf '%.1f' "$svc_secs") s) | psql COPY of the same ST_AsGeoJSON query: $(printf '%.0f' "$ref_rate") features/s ($(printf '%.1f' "$ref_secs") s) | $(printf '%.2f' "$(echo "$svc_rate / $ref_rate" | bc -l)") |
 | service RSS | before $(( rss_before / 1024 )) MB, after $(( rss_after / 1024 )) MB, peak $(( rss_peak / 1024 )) MB | growth ≤ 100 MB (issue 9) | peak − before: $(( (rss_peak - rss_before) / 1024 )) MB |
 | page of 10,000, median of 5 | last page by cursor: ${last_med} s | first page: ${first_med} s | $(printf '%.2f' "$(echo "$last_med / $first_med" | bc -l)") |
 | page of 10,000 with gzip | $(( gzip_bytes / 1024 )) KB in ${gzip_secs} s | plain: $(( plain_bytes / 1024 )) KB | $(printf '%.2f' "$(echo "$gzip_bytes / $plain_bytes" | bc -l)") |

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
@@ -352,7 +353,7 @@ public static class FeaturesApi
                     more = true;
                     break;
                 }
-                using var feature = JsonDocument.Parse(reader.GetString(0));
+                using var feature = JsonDocument.Parse(reader.GetFieldValue<byte[]>(0));
                 ReadKeys(reader, sortValues, out lastCity, out lastId);
                 var props = feature.RootElement.GetProperty("properties");
                 var id = feature.RootElement.GetProperty("id").GetRawText();
@@ -379,7 +380,10 @@ public static class FeaturesApi
                 break;
             }
             if (returned > 0) Write(body, ",");
-            Write(body, reader.GetString(0));
+            // The feature's UTF-8 bytes (bytea) are copied from Npgsql's buffer into the response's, never decoded.
+            var length = (int)reader.GetBytes(0, 0, null, 0, 0);
+            if (!MemoryMarshal.TryGetArray<byte>(body.GetMemory(length), out var target)) throw new InvalidOperationException("The response buffer is not an array.");
+            body.Advance((int)reader.GetBytes(0, 0, target.Array, target.Offset, length));
             ReadKeys(reader, sortValues, out lastCity, out lastId);
             returned++;
             if (body.UnflushedBytes > 32 * 1024) await body.FlushAsync(ct);
@@ -423,7 +427,7 @@ public static class FeaturesApi
         if (!long.TryParse(featureId, NumberStyles.None, CultureInfo.InvariantCulture, out var id)) throw Missing();
 
         await using var cmd = ItemsQuery.One(c, id, crs).CreateCommand(db);
-        var text = await cmd.ExecuteScalarAsync(ct) as string ?? throw Missing();
+        var text = await cmd.ExecuteScalarAsync(ct) is byte[] bytes ? Encoding.UTF8.GetString(bytes) : throw Missing();
         var b = Base(http.Request);
         if (html)
         {

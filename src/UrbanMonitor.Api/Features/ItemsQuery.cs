@@ -42,7 +42,7 @@ public sealed class ItemsQuery
         var props = properties.Count == 0
             ? "'{}'"
             : "json_build_object(" + string.Join(", ", properties.Select(x => $"'{x.Name}', {x.Sql}")) + ")::text";
-        return $$"""'{"type":"Feature","id":' || t.id || ',"geometry":' || coalesce(ST_AsGeoJSON({{geom}}, {{crs.Digits}}), 'null') || ',"properties":' || {{props}} || '}'""";
+        return $$"""convert_to('{"type":"Feature","id":' || t.id || ',"geometry":' || coalesce(ST_AsGeoJSON({{geom}}, {{crs.Digits}}), 'null') || ',"properties":' || {{props}} || '}', 'UTF8')""";
     }
 
     private const string From = "FROM {0} t JOIN cities c ON c.id = t.city_id";
