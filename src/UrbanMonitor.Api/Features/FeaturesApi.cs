@@ -380,10 +380,7 @@ public static class FeaturesApi
                 break;
             }
             if (returned > 0) Write(body, ",");
-            // The feature's UTF-8 bytes (bytea) are copied from Npgsql's buffer into the response's, never decoded.
-            var length = (int)reader.GetBytes(0, 0, null, 0, 0);
-            if (!MemoryMarshal.TryGetArray<byte>(body.GetMemory(length), out var target)) throw new InvalidOperationException("The response buffer is not an array.");
-            body.Advance((int)reader.GetBytes(0, 0, target.Array, target.Offset, length));
+            await CopyFeatureAsync(reader, body, ct);
             ReadKeys(reader, sortValues, out lastCity, out lastId);
             returned++;
             if (body.UnflushedBytes > 32 * 1024) await body.FlushAsync(ct);
@@ -402,6 +399,25 @@ public static class FeaturesApi
         await body.FlushAsync(ct);
         return null;
     });
+
+    /// <summary>Copies a feature's UTF-8 bytes (bytea) from Npgsql's buffer into the response's, never decoding them.
+    /// Small features (nearly all) are copied at once; large ones (a city's outline) are streamed in pieces.</summary>
+    private static async ValueTask CopyFeatureAsync(NpgsqlDataReader reader, System.IO.Pipelines.PipeWriter body, CancellationToken ct)
+    {
+        var length = (int)reader.GetBytes(0, 0, null, 0, 0);
+        if (length <= 16 * 1024 && MemoryMarshal.TryGetArray<byte>(body.GetMemory(length), out var target))
+        {
+            body.Advance((int)reader.GetBytes(0, 0, target.Array, target.Offset, length));
+            return;
+        }
+        await using var stream = await reader.GetStreamAsync(0, ct);
+        int n;
+        while ((n = await stream.ReadAsync(body.GetMemory(16 * 1024), ct)) > 0)
+        {
+            body.Advance(n);
+            if (body.UnflushedBytes > 64 * 1024) await body.FlushAsync(ct);
+        }
+    }
 
     private static void ReadKeys(NpgsqlDataReader reader, string?[] sortValues, out int city, out long id)
     {
