@@ -381,4 +381,79 @@ public class FeaturesApiTests(SyntheticCityService service) : IClassFixture<Synt
         using var doc = await JsonDocument.ParseAsync(gz, cancellationToken: Ct);
         Assert.Equal(500, doc.RootElement.GetProperty("numberReturned").GetInt32());
     }
+
+    [Fact]
+    public async Task AnExportStreamsTheWholeFilteredCollectionAsOneGeoJsonFile()
+    {
+        using var client = service.Api.CreateClient();
+        using var r = await client.GetAsync("/collections/properties/export?filter=" + Uri.EscapeDataString("district_code IN ('2', '3')"), Ct);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal("application/geo+json", r.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("properties.geojson", r.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(Ct));
+        var expected = await SqlIdsAsync(service.Db, "SELECT id FROM properties WHERE district_code IN ('2', '3') ORDER BY city_id, id");
+        Assert.True(expected.Count > UrbanMonitor.Api.Features.ItemsRequest.DefaultLimit, "more features than one page");
+        Assert.Equal(expected, Ids(doc.RootElement.GetProperty("features").EnumerateArray()));
+    }
+
+    [Fact]
+    public async Task ACsvExportHasAHeaderOneQuotedLinePerFeatureAndWktInTheRequestedCrs()
+    {
+        await service.Db.ScalarAsync<long>("""WITH u AS (UPDATE settlements SET name = 'Vila "Nova", Norte' WHERE code = '1' RETURNING 1) SELECT count(*) FROM u""");
+        using var client = service.Api.CreateClient();
+        using var r = await client.GetAsync("/collections/settlements/export?format=csv&sortby=code", Ct);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal("text/csv", r.Content.Headers.ContentType?.MediaType);
+        var lines = (await r.Content.ReadAsStringAsync(Ct)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("id,city,code,name,population,households,source,surveyed_on,WKT", lines[0]);
+        Assert.Equal(4, lines.Length);
+        var first = ParseCsvLine(lines[1]);
+        Assert.Equal(["synthetic", "1", "Vila \"Nova\", Norte"], first[1..4]);
+        Assert.Equal("", first[7]); // no survey date: an empty field
+        var sameShape = await service.Db.ScalarAsync<bool>(
+            "SELECT ST_HausdorffDistance(ST_GeomFromText($1, 4326), geom) < 1e-8 FROM settlements WHERE id = $2", first[8], long.Parse(first[0], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(sameShape);
+
+        using var utm = await client.GetAsync("/collections/settlements/export?format=csv&properties=code&crs=EPSG:32642", Ct);
+        var utmLines = (await utm.Content.ReadAsStringAsync(Ct)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("id,code,WKT", utmLines[0]);
+        var wkt = ParseCsvLine(utmLines[1])[2];
+        Assert.True(await service.Db.ScalarAsync<bool>(
+            "SELECT ST_HausdorffDistance(ST_GeomFromText($1, 32642), ST_Transform(geom, 32642)) < 0.01 FROM settlements WHERE id = $2",
+            wkt, long.Parse(ParseCsvLine(utmLines[1])[0], System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Theory]
+    [InlineData("/collections/properties/export?format=shp", "format must be")]
+    [InlineData("/collections/properties/export?limit=10", "Unknown query parameter 'limit'")]
+    [InlineData("/collections/properties/export?filter=nope%3D1", "unknown property 'nope'")]
+    public async Task AnExportWithBadParametersIsA400Problem(string url, string detail)
+    {
+        using var client = service.Api.CreateClient();
+        var problem = await GetJsonAsync(client, url, HttpStatusCode.BadRequest);
+        Assert.Contains(detail, problem.GetProperty("detail").GetString());
+    }
+
+    /// <summary>RFC 4180: fields separated by commas, quoted fields with doubled quotes inside.</summary>
+    private static string[] ParseCsvLine(string line)
+    {
+        var fields = new List<string>();
+        var sb = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var ch = line[i];
+            if (quoted)
+            {
+                if (ch == '"' && i + 1 < line.Length && line[i + 1] == '"') { sb.Append('"'); i++; }
+                else if (ch == '"') quoted = false;
+                else sb.Append(ch);
+            }
+            else if (ch == '"') quoted = true;
+            else if (ch == ',') { fields.Add(sb.ToString()); sb.Clear(); }
+            else sb.Append(ch);
+        }
+        fields.Add(sb.ToString());
+        return [.. fields];
+    }
 }

@@ -65,6 +65,8 @@ public static class FeaturesApi
             .WithSummary("The properties a CQL2 filter, sortby and properties may name (JSON Schema)");
         api.MapGet("/collections/{collectionId}/items", Items).WithName("OgcItems")
             .WithSummary("Features as GeoJSON: bbox, bbox-crs, datetime, limit (default 100, max 10000), crs, filter (CQL2 text or JSON), filter-lang, filter-crs, sortby, properties, city, cursor (from the next link)");
+        api.MapGet("/collections/{collectionId}/export", Export).WithName("FeaturesExport")
+            .WithSummary("The whole filtered collection in one file: format=geojson (default) or csv (id, properties, WKT); same filters as items, no paging");
         api.MapGet("/collections/{collectionId}/items/{featureId}", Item).WithName("OgcItem").WithSummary("One feature by id (crs)");
         return app;
     }
@@ -396,6 +398,48 @@ public static class FeaturesApi
         Write(body, $$"""],"numberReturned":{{returned.ToString(CultureInfo.InvariantCulture)}},"timeStamp":"{{DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}}","links":""");
         Write(body, JsonSerializer.Serialize(links, JsonOptions));
         Write(body, "}");
+        await body.FlushAsync(ct);
+        return null;
+    });
+
+    /// <summary>
+    /// Every feature the filters select, streamed in one response as a GeoJSON FeatureCollection or a CSV file, in
+    /// constant memory. Not bound by the page size: an export is a download, not a page.
+    /// </summary>
+    internal static Task Export(HttpContext http, string collectionId, NpgsqlDataSource db, CancellationToken ct) => Guard(http, async () =>
+    {
+        var c = Find(collectionId);
+        var request = ItemsRequest.Parse(c, http.Request.Query, export: true);
+        var format = http.Request.Query["format"].ToString() switch
+        {
+            "" or "geojson" => "geojson",
+            "csv" => "csv",
+            var other => throw FeedException.BadParameter($"format must be geojson or csv; got '{other}'. (GeoPackage and Shapefile exports are not available yet: ogr2ogr can convert either.)"),
+        };
+        int? cityId = request.City is { } slug ? await CityIdAsync(db, slug, ct) : null;
+        var csv = format == "csv";
+        var query = ItemsQuery.Page(request, cityId, csv);
+        await using var cmd = query.CreateCommand(db);
+        cmd.CommandTimeout = 0; // a download of a million features may take longer than a query should
+        await using var reader = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+        var hasRow = await reader.ReadAsync(ct);
+
+        var res = http.Response;
+        res.ContentType = csv ? "text/csv; charset=utf-8; header=present" : GeoJson;
+        res.Headers.ContentDisposition = $"attachment; filename=\"{c.Id}.{format}\"";
+        res.Headers["Content-Crs"] = $"<{request.OutputCrs.Uri}>";
+        var body = res.BodyWriter;
+        Write(body, csv ? ItemsQuery.CsvHeader(request.Properties) : """{"type":"FeatureCollection","features":[""");
+        var first = true;
+        while (hasRow)
+        {
+            if (!first && !csv) Write(body, ",");
+            first = false;
+            await CopyFeatureAsync(reader, body, ct);
+            if (body.UnflushedBytes > 32 * 1024) await body.FlushAsync(ct);
+            hasRow = await reader.ReadAsync(ct);
+        }
+        if (!csv) Write(body, "]}");
         await body.FlushAsync(ct);
         return null;
     });

@@ -33,26 +33,44 @@ public sealed class ItemsQuery
         return cmd;
     }
 
-    /// <summary>The feature's GeoJSON text in <paramref name="crs"/>, with the chosen properties.</summary>
+    private static string GeometrySql(Crs crs, SqlParameters p) =>
+        crs.Srid != 4326 ? $"ST_Transform(t.geom, {p.Add(crs.Srid, NpgsqlDbType.Integer)})"
+        : crs.LatLon ? "ST_FlipCoordinates(t.geom)"
+        : "t.geom";
+
+    /// <summary>The feature's GeoJSON text in <paramref name="crs"/>, with the chosen properties, as UTF-8 bytes.</summary>
     private static string FeatureSql(Crs crs, IReadOnlyList<FeatureProperty> properties, SqlParameters p)
     {
-        var geom = "t.geom";
-        if (crs.Srid != 4326) geom = $"ST_Transform(t.geom, {p.Add(crs.Srid, NpgsqlDbType.Integer)})";
-        else if (crs.LatLon) geom = "ST_FlipCoordinates(t.geom)";
+        var geom = GeometrySql(crs, p);
         var props = properties.Count == 0
             ? "'{}'"
             : "json_build_object(" + string.Join(", ", properties.Select(x => $"'{x.Name}', {x.Sql}")) + ")::text";
         return $$"""convert_to('{"type":"Feature","id":' || t.id || ',"geometry":' || coalesce(ST_AsGeoJSON({{geom}}, {{crs.Digits}}), 'null') || ',"properties":' || {{props}} || '}', 'UTF8')""";
     }
 
+    /// <summary>The feature as one RFC 4180 CSV line (CRLF-terminated) of id, the chosen properties and WKT, as UTF-8 bytes.</summary>
+    private static string CsvLineSql(Crs crs, IReadOnlyList<FeatureProperty> properties, SqlParameters p)
+    {
+        static string Quoted(string sql) => $"""'"' || replace({sql}, '"', '""') || '"'""";
+        var fields = new List<string> { "t.id::text" };
+        fields.AddRange(properties.Select(x => x.Type == "string" ? $"coalesce({Quoted(x.Sql)}, '')" : $"coalesce(({x.Sql})::text, '')"));
+        fields.Add(Quoted($"ST_AsText({GeometrySql(crs, p)}, {crs.Digits})"));
+        return $"convert_to(concat_ws(',', {string.Join(", ", fields)}) || E'\\r\\n', 'UTF8')";
+    }
+
+    /// <summary>The header line matching <see cref="CsvLineSql"/>: <c>id</c>, the property names, <c>WKT</c>.</summary>
+    public static string CsvHeader(IReadOnlyList<FeatureProperty> properties) =>
+        string.Join(",", properties.Select(x => x.Name).Prepend("id").Append("WKT")) + "\r\n";
+
     private const string From = "FROM {0} t JOIN cities c ON c.id = t.city_id";
 
-    /// <summary>One page: <c>limit + 1</c> rows so the server knows whether a next page exists.</summary>
-    public static ItemsQuery Page(ItemsRequest r, int? cityId)
+    /// <summary>One page: <c>limit + 1</c> rows so the server knows whether a next page exists; every row when the
+    /// request has no limit (an export). <paramref name="csv"/> gives CSV lines instead of GeoJSON features.</summary>
+    public static ItemsQuery Page(ItemsRequest r, int? cityId, bool csv = false)
     {
         var p = new SqlParameters();
         var c = r.Collection;
-        var sql = new StringBuilder("SELECT ").Append(FeatureSql(r.OutputCrs, r.Properties, p));
+        var sql = new StringBuilder("SELECT ").Append(csv ? CsvLineSql(r.OutputCrs, r.Properties, p) : FeatureSql(r.OutputCrs, r.Properties, p));
         foreach (var k in r.SortBy) sql.Append(", (").Append(k.Property.Sql).Append(")::text");
         sql.Append(", t.city_id, t.id ").Append(string.Format(System.Globalization.CultureInfo.InvariantCulture, From, c.TableSql));
 
@@ -74,7 +92,8 @@ public sealed class ItemsQuery
 
         sql.Append(" ORDER BY ");
         foreach (var k in r.SortBy) sql.Append(k.Property.Sql).Append(k.Descending ? " DESC, " : ", ");
-        sql.Append("t.city_id, t.id LIMIT ").Append(p.Add(r.Limit + 1, NpgsqlDbType.Integer));
+        sql.Append("t.city_id, t.id");
+        if (r.Limit is { } limit) sql.Append(" LIMIT ").Append(p.Add(limit + 1, NpgsqlDbType.Integer));
         return new ItemsQuery(sql.ToString(), p, r.SortBy.Count);
     }
 

@@ -15,7 +15,8 @@ public sealed class ItemsRequest
         { "f", "limit", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang", "filter-crs", "sortby", "properties", "city", "cursor" };
 
     public required FeatureCollection Collection { get; init; }
-    public int Limit { get; init; } = DefaultLimit;
+    /// <summary>Page size; null for an export, which holds every matching feature.</summary>
+    public int? Limit { get; init; } = DefaultLimit;
     public double[]? Bbox { get; init; }
     public Crs BboxCrs { get; init; } = Crs.Crs84;
     public Cql2Node? Datetime { get; init; }
@@ -27,12 +28,16 @@ public sealed class ItemsRequest
     public string? City { get; init; }
     public Cursor? After { get; init; }
 
-    public static ItemsRequest Parse(FeatureCollection collection, IQueryCollection query)
+    /// <summary>Parameters of an export: the items' filters, without paging, and the file format.</summary>
+    public static readonly HashSet<string> KnownForExport = new(Known.Except(["limit", "cursor", "f"]).Append("format"), StringComparer.Ordinal);
+
+    public static ItemsRequest Parse(FeatureCollection collection, IQueryCollection query, bool export = false)
     {
+        var known = export ? KnownForExport : Known;
         foreach (var key in query.Keys)
         {
-            if (!Known.Contains(key))
-                throw FeedException.BadParameter($"Unknown query parameter '{key}'. The items of a collection take: {string.Join(", ", Known.Order(StringComparer.Ordinal))}.");
+            if (!known.Contains(key))
+                throw FeedException.BadParameter($"Unknown query parameter '{key}'. {(export ? "An export" : "The items of a collection")} take: {string.Join(", ", known.Order(StringComparer.Ordinal))}.");
             if (query[key].Count > 1) throw FeedException.BadParameter($"The query parameter '{key}' is given more than once.");
         }
         string? Get(string key) => query.TryGetValue(key, out var v) ? v.ToString() : null;
@@ -114,7 +119,7 @@ public sealed class ItemsRequest
         return new ItemsRequest
         {
             Collection = collection,
-            Limit = limit,
+            Limit = export ? null : limit,
             Bbox = bbox,
             BboxCrs = bboxCrs,
             Datetime = datetime,
