@@ -132,6 +132,43 @@ public class FeaturesRealClientsTests(RealDataServer server) : IClassFixture<Rea
     }
 
     [Fact]
+    public async Task AGeoPackageExportOfAFilteredCollectionOpensInGdalWithEveryFeatureInTheRequestedCrs()
+    {
+        server.RequireRealDataAndGdal();
+        using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
+        var dir = Directory.CreateTempSubdirectory("um-gpkg-");
+        try
+        {
+            var gpkg = Path.Combine(dir.FullName, "settlements.gpkg");
+            var filter = Uri.EscapeDataString("population > 5000");
+            using (var r = await client.GetAsync($"/collections/settlements/export?format=gpkg&crs=EPSG:32723&filter={filter}", Ct))
+            {
+                Assert.Equal("application/geopackage+sqlite3", r.Content.Headers.ContentType?.MediaType);
+                await File.WriteAllBytesAsync(gpkg, await r.Content.ReadAsByteArrayAsync(Ct), Ct);
+            }
+            var expected = await server.Db.ScalarAsync<long>("SELECT count(*) FROM settlements WHERE population > 5000");
+            var people = await server.Db.ScalarAsync<long>("SELECT sum(population) FROM settlements WHERE population > 5000");
+            var area = await server.Db.ScalarAsync<double>("SELECT sum(ST_Area(ST_Transform(geom, 32723))) FROM settlements WHERE population > 5000");
+            Assert.InRange(expected, 10, 1_073);
+            var info = await Repo.RunAsync("ogrinfo", ["-ro", "-so", gpkg, "settlements"], timeout: TimeSpan.FromMinutes(1));
+            Assert.True(info.ExitCode == 0, info.Output);
+            Assert.Contains($"Feature Count: {expected}", info.Stdout);
+            Assert.Contains("UTM zone 23S", info.Stdout);
+            Assert.Contains("surveyed_on: Date", info.Stdout);
+            var sums = await Repo.RunAsync("ogrinfo", ["-ro", "-q", gpkg, "-dialect", "SQLite", "-sql", "SELECT sum(population) AS people, sum(ST_Area(geom)) AS area FROM settlements"],
+                timeout: TimeSpan.FromMinutes(1));
+            Assert.True(sums.ExitCode == 0, sums.Output);
+            Assert.Contains($"= {people}", sums.Stdout);
+            var gdalArea = double.Parse(sums.Stdout.Split("area (Real) = ")[1].Split('\n')[0], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(area, gdalArea, area * 1e-6); // square metres, the same shapes
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task DatetimeSelectsSettlementsByTheirSurveyDateAsSqlDoes()
     {
         server.RequireRealDataAndGdal();

@@ -414,17 +414,20 @@ public static class FeaturesApi
         {
             "" or "geojson" => "geojson",
             "csv" => "csv",
-            var other => throw FeedException.BadParameter($"format must be geojson or csv; got '{other}'. (GeoPackage and Shapefile exports are not available yet: ogr2ogr can convert either.)"),
+            "gpkg" or "geopackage" => "gpkg",
+            var other => throw FeedException.BadParameter($"format must be geojson, csv or gpkg; got '{other}'. (A zipped Shapefile export is not available yet: ogr2ogr converts the GeoPackage.)"),
         };
         int? cityId = request.City is { } slug ? await CityIdAsync(db, slug, ct) : null;
         var csv = format == "csv";
-        var query = ItemsQuery.Page(request, cityId, csv);
+        var query = ItemsQuery.Page(request, cityId, format switch { "csv" => RowFormat.Csv, "gpkg" => RowFormat.GeoPackage, _ => RowFormat.GeoJson });
+        var res = http.Response;
+        if (format == "gpkg") return await GeoPackageAsync(http, db, c, request, query, ct);
+
         await using var cmd = query.CreateCommand(db);
         cmd.CommandTimeout = 0; // a download of a million features may take longer than a query should
         await using var reader = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
         var hasRow = await reader.ReadAsync(ct);
 
-        var res = http.Response;
         res.ContentType = csv ? "text/csv; charset=utf-8; header=present" : GeoJson;
         res.Headers.ContentDisposition = $"attachment; filename=\"{c.Id}.{format}\"";
         res.Headers["Content-Crs"] = $"<{request.OutputCrs.Uri}>";
@@ -443,6 +446,41 @@ public static class FeaturesApi
         await body.FlushAsync(ct);
         return null;
     });
+
+    /// <summary>A GeoPackage export: written to a temporary file row by row, sent, then deleted.</summary>
+    private static async Task<IResult?> GeoPackageAsync(HttpContext http, NpgsqlDataSource db, FeatureCollection c, ItemsRequest request, ItemsQuery query, CancellationToken ct)
+    {
+        string wgs84 = "", definition = "";
+        await using (var srs = db.CreateCommand("SELECT srid, srtext FROM spatial_ref_sys WHERE srid IN (4326, $1)"))
+        {
+            srs.Parameters.Add(new NpgsqlParameter { Value = request.OutputCrs.Srid });
+            await using var r = await srs.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                if (r.GetInt32(0) == 4326) wgs84 = r.GetString(1);
+                if (r.GetInt32(0) == request.OutputCrs.Srid) definition = r.GetString(1);
+            }
+        }
+        var path = Path.Combine(Path.GetTempPath(), $"urbanmonitor-export-{Guid.NewGuid():N}.gpkg");
+        try
+        {
+            await using (var cmd = query.CreateCommand(db))
+            {
+                cmd.CommandTimeout = 0;
+                await using var reader = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+                await GeoPackageFile.WriteAsync(path, c, request.Properties, request.OutputCrs, definition, wgs84, reader, ct);
+            }
+            http.Response.ContentType = "application/geopackage+sqlite3";
+            http.Response.Headers.ContentDisposition = $"attachment; filename=\"{c.Id}.gpkg\"";
+            http.Response.ContentLength = new FileInfo(path).Length;
+            await http.Response.SendFileAsync(path, ct);
+            return null;
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 
     /// <summary>Copies a feature's UTF-8 bytes (bytea) from Npgsql's buffer into the response's, never decoding them.
     /// Small features (nearly all) are copied at once; large ones (a city's outline) are streamed in pieces.</summary>

@@ -5,6 +5,14 @@ using UrbanMonitor.Api.Features.Cql2;
 
 namespace UrbanMonitor.Api.Features;
 
+/// <summary>What each row of an items query holds.</summary>
+public enum RowFormat
+{
+    GeoJson,
+    Csv,
+    GeoPackage,
+}
+
 /// <summary>
 /// Builds the SQL of a page of features. PostGIS writes each feature as GeoJSON text (ST_AsGeoJSON for the geometry,
 /// json_build_object for the public properties) that the server streams unparsed. Identifiers come only from the
@@ -58,21 +66,41 @@ public sealed class ItemsQuery
         return $"convert_to(concat_ws(',', {string.Join(", ", fields)}) || E'\\r\\n', 'UTF8')";
     }
 
+    /// <summary>
+    /// id, the properties, and the geometry as a GeoPackage binary (GPKG header, big-endian, with its xy envelope,
+    /// then WKB), all made by PostGIS from <c>x.g</c>. GeoPackage stores x = longitude even for EPSG:4326.
+    /// </summary>
+    private static string GeoPackageRowSql(Crs crs, IReadOnlyList<FeatureProperty> properties, SqlParameters p)
+    {
+        var srid = p.Add(crs.Srid, NpgsqlDbType.Integer);
+        var blob = $"""'\x47500002'::bytea || int4send({srid}) || float8send(ST_XMin(x.g)) || float8send(ST_XMax(x.g)) || float8send(ST_YMin(x.g)) || float8send(ST_YMax(x.g)) || ST_AsBinary(x.g)""";
+        return string.Join(", ", properties.Select(x => x.Sql).Prepend("t.id").Append(blob));
+    }
+
     /// <summary>The header line matching <see cref="CsvLineSql"/>: <c>id</c>, the property names, <c>WKT</c>.</summary>
     public static string CsvHeader(IReadOnlyList<FeatureProperty> properties) =>
         string.Join(",", properties.Select(x => x.Name).Prepend("id").Append("WKT")) + "\r\n";
 
     private const string From = "FROM {0} t JOIN cities c ON c.id = t.city_id";
 
-    /// <summary>One page: <c>limit + 1</c> rows so the server knows whether a next page exists; every row when the
-    /// request has no limit (an export). <paramref name="csv"/> gives CSV lines instead of GeoJSON features.</summary>
-    public static ItemsQuery Page(ItemsRequest r, int? cityId, bool csv = false)
+    /// <summary>
+    /// One page: <c>limit + 1</c> rows so the server knows whether a next page exists; every row when the request
+    /// has no limit (an export). The first column is a GeoJSON feature or a CSV line (UTF-8 bytes); for a GeoPackage,
+    /// the columns are <c>id</c>, the chosen properties (typed) and the GeoPackage geometry blob.
+    /// </summary>
+    public static ItemsQuery Page(ItemsRequest r, int? cityId, RowFormat format = RowFormat.GeoJson)
     {
         var p = new SqlParameters();
         var c = r.Collection;
-        var sql = new StringBuilder("SELECT ").Append(csv ? CsvLineSql(r.OutputCrs, r.Properties, p) : FeatureSql(r.OutputCrs, r.Properties, p));
+        var sql = new StringBuilder("SELECT ").Append(format switch
+        {
+            RowFormat.Csv => CsvLineSql(r.OutputCrs, r.Properties, p),
+            RowFormat.GeoPackage => GeoPackageRowSql(r.OutputCrs, r.Properties, p),
+            _ => FeatureSql(r.OutputCrs, r.Properties, p),
+        });
         foreach (var k in r.SortBy) sql.Append(", (").Append(k.Property.Sql).Append(")::text");
         sql.Append(", t.city_id, t.id ").Append(string.Format(System.Globalization.CultureInfo.InvariantCulture, From, c.TableSql));
+        if (format == RowFormat.GeoPackage) sql.Append(" CROSS JOIN LATERAL (SELECT ").Append(GeometrySql(r.OutputCrs with { LatLon = false }, p)).Append(" AS g) x");
 
         var where = new List<string>();
         if (cityId is not null) where.Add($"t.city_id = {p.Add(cityId.Value, NpgsqlDbType.Integer)}");
