@@ -86,7 +86,7 @@ rm -f "$FEEDS_LOG"
 
 bench_write feeds <<MD
 OGC API - Features items of the synthetic city, $FEEDS_N properties (database \`$FEEDS_DB\`), Release build, one client
-(curl) following the \`next\` links with \`limit=10000\`.
+(one keep-alive HTTP connection, reading each page whole) following the \`next\` links with \`limit=10000\`.
 
 | measure | service | reference | ratio |
 | --- | --- | --- | --- |

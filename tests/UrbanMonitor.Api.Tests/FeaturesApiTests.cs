@@ -93,6 +93,10 @@ public class FeaturesApiTests(SyntheticCityService service) : IClassFixture<Synt
         using var client = service.Api.CreateClient();
         var (features, pages) = await AllFeaturesAsync(client, "/collections/properties/items?limit=150");
         Assert.Equal(14, pages); // 2,000 / 150 rounded up: the last page is not followed by an empty one
+        var first = await GetJsonAsync(client, "/collections/properties/items?limit=150");
+        Assert.False(first.TryGetProperty("numberMatched", out _), "a count of the whole set is not made for a page");
+        var whole = await GetJsonAsync(client, "/collections/settlements/items?limit=150");
+        Assert.Equal(3, whole.GetProperty("numberMatched").GetInt32()); // free when one page holds every match
         var expected = await SqlIdsAsync(service.Db, "SELECT id FROM properties ORDER BY city_id, id");
         Assert.Equal(expected, Ids(features));
     }

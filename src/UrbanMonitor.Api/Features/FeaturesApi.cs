@@ -383,7 +383,8 @@ public static class FeaturesApi
             }
             if (returned > 0) Write(body, ",");
             await CopyFeatureAsync(reader, body, ct);
-            ReadKeys(reader, sortValues, out lastCity, out lastId);
+            // The keys are only needed for the next link, which only follows a full page's last feature.
+            if (returned == request.Limit - 1) ReadKeys(reader, sortValues, out lastCity, out lastId);
             returned++;
             if (body.UnflushedBytes > 32 * 1024) await body.FlushAsync(ct);
             hasRow = await reader.ReadAsync(ct);
@@ -395,7 +396,10 @@ public static class FeaturesApi
             new($"{Base(http.Request)}/collections/{c.Id}", "collection", Json, c.Layer.Title),
         };
         if (more) links.Add(new(WithQuery(http.Request, new Cursor(sortValues, lastCity, lastId).Encode(), null), "next", GeoJson, "Next page"));
-        Write(body, $$"""],"numberReturned":{{returned.ToString(CultureInfo.InvariantCulture)}},"timeStamp":"{{DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}}","links":""");
+        // numberMatched only when it costs nothing: a first page that holds every match.
+        if (!more && request.After is null) Write(body, $"],\"numberMatched\":{returned.ToString(CultureInfo.InvariantCulture)}");
+        else Write(body, "]");
+        Write(body, $$""","numberReturned":{{returned.ToString(CultureInfo.InvariantCulture)}},"timeStamp":"{{DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}}","links":""");
         Write(body, JsonSerializer.Serialize(links, JsonOptions));
         Write(body, "}");
         await body.FlushAsync(ct);
