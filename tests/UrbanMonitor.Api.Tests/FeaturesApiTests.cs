@@ -428,7 +428,7 @@ public class FeaturesApiTests(SyntheticCityService service) : IClassFixture<Synt
     }
 
     [Theory]
-    [InlineData("/collections/properties/export?format=shp", "format must be geojson, csv or gpkg")]
+    [InlineData("/collections/properties/export?format=kml", "format must be geojson, csv, gpkg or shp")]
     [InlineData("/collections/properties/export?limit=10", "Unknown query parameter 'limit'")]
     [InlineData("/collections/properties/export?filter=nope%3D1", "unknown property 'nope'")]
     public async Task AnExportWithBadParametersIsA400Problem(string url, string detail)

@@ -169,6 +169,38 @@ public class FeaturesRealClientsTests(RealDataServer server) : IClassFixture<Rea
     }
 
     [Fact]
+    public async Task AZippedShapefileExportOpensInGdalWithEveryRioSettlementAndItsAttributes()
+    {
+        server.RequireRealDataAndGdal();
+        using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
+        var dir = Directory.CreateTempSubdirectory("um-shp-");
+        try
+        {
+            var zip = Path.Combine(dir.FullName, "settlements.shp.zip");
+            using (var r = await client.GetAsync("/collections/settlements/export?format=shp&city=rio-de-janeiro", Ct))
+            {
+                Assert.Equal("application/zip", r.Content.Headers.ContentType?.MediaType);
+                await File.WriteAllBytesAsync(zip, await r.Content.ReadAsByteArrayAsync(Ct), Ct);
+            }
+            var info = await Repo.RunAsync("ogrinfo", ["-ro", "-so", $"/vsizip/{zip}", "settlements"], timeout: TimeSpan.FromMinutes(1));
+            Assert.True(info.ExitCode == 0, info.Output);
+            Assert.Contains("Feature Count: 1074", info.Stdout);
+            Assert.Contains("surveyed_o: Date", info.Stdout); // DBF names are cut to 10 characters
+            Assert.Contains("WGS 84", info.Stdout);
+            var people = await server.Db.ScalarAsync<long>("SELECT sum(population) FROM settlements");
+            var sums = await Repo.RunAsync("ogrinfo", ["-ro", "-q", $"/vsizip/{zip}", "-dialect", "SQLite", "-sql",
+                "SELECT CAST(sum(population) AS INTEGER) AS people, count(DISTINCT code) AS codes FROM settlements"], timeout: TimeSpan.FromMinutes(1));
+            Assert.True(sums.ExitCode == 0, sums.Output);
+            Assert.Contains($"people (Integer64) = {people}", sums.Stdout.Replace("people (Integer) =", "people (Integer64) =", StringComparison.Ordinal));
+            Assert.Contains("codes (Integer) = 1074", sums.Stdout);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task DatetimeSelectsSettlementsByTheirSurveyDateAsSqlDoes()
     {
         server.RequireRealDataAndGdal();

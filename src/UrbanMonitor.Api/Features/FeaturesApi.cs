@@ -419,13 +419,20 @@ public static class FeaturesApi
             "" or "geojson" => "geojson",
             "csv" => "csv",
             "gpkg" or "geopackage" => "gpkg",
-            var other => throw FeedException.BadParameter($"format must be geojson, csv or gpkg; got '{other}'. (A zipped Shapefile export is not available yet: ogr2ogr converts the GeoPackage.)"),
+            "shp" or "shapefile" => "shp",
+            var other => throw FeedException.BadParameter($"format must be geojson, csv, gpkg or shp (zipped Shapefile); got '{other}'."),
         };
         int? cityId = request.City is { } slug ? await CityIdAsync(db, slug, ct) : null;
         var csv = format == "csv";
-        var query = ItemsQuery.Page(request, cityId, format switch { "csv" => RowFormat.Csv, "gpkg" => RowFormat.GeoPackage, _ => RowFormat.GeoJson });
+        var query = ItemsQuery.Page(request, cityId, format switch
+        {
+            "csv" => RowFormat.Csv,
+            "gpkg" => RowFormat.GeoPackage,
+            "shp" => RowFormat.Shapefile,
+            _ => RowFormat.GeoJson,
+        });
         var res = http.Response;
-        if (format == "gpkg") return await GeoPackageAsync(http, db, c, request, query, ct);
+        if (format is "gpkg" or "shp") return await FileExportAsync(http, db, c, request, query, format, ct);
 
         await using var cmd = query.CreateCommand(db);
         cmd.CommandTimeout = 0; // a download of a million features may take longer than a query should
@@ -451,8 +458,9 @@ public static class FeaturesApi
         return null;
     });
 
-    /// <summary>A GeoPackage export: written to a temporary file row by row, sent, then deleted.</summary>
-    private static async Task<IResult?> GeoPackageAsync(HttpContext http, NpgsqlDataSource db, FeatureCollection c, ItemsRequest request, ItemsQuery query, CancellationToken ct)
+    /// <summary>A GeoPackage or zipped Shapefile export: written to a temporary folder row by row, sent, then deleted.</summary>
+    private static async Task<IResult?> FileExportAsync(HttpContext http, NpgsqlDataSource db, FeatureCollection c, ItemsRequest request, ItemsQuery query,
+        string format, CancellationToken ct)
     {
         string wgs84 = "", definition = "";
         await using (var srs = db.CreateCommand("SELECT srid, srtext FROM spatial_ref_sys WHERE srid IN (4326, $1)"))
@@ -465,24 +473,27 @@ public static class FeaturesApi
                 if (r.GetInt32(0) == request.OutputCrs.Srid) definition = r.GetString(1);
             }
         }
-        var path = Path.Combine(Path.GetTempPath(), $"urbanmonitor-export-{Guid.NewGuid():N}.gpkg");
+        var dir = Directory.CreateTempSubdirectory("urbanmonitor-export-");
         try
         {
+            var parts = Directory.CreateDirectory(Path.Combine(dir.FullName, "parts"));
+            var path = Path.Combine(dir.FullName, format == "gpkg" ? "export.gpkg" : "export.zip");
             await using (var cmd = query.CreateCommand(db))
             {
                 cmd.CommandTimeout = 0;
                 await using var reader = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
-                await GeoPackageFile.WriteAsync(path, c, request.Properties, request.OutputCrs, definition, wgs84, reader, ct);
+                if (format == "gpkg") await GeoPackageFile.WriteAsync(path, c, request.Properties, request.OutputCrs, definition, wgs84, reader, ct);
+                else await ShapefileExport.WriteAsync(parts.FullName, path, c, request.Properties, definition, reader, ct);
             }
-            http.Response.ContentType = "application/geopackage+sqlite3";
-            http.Response.Headers.ContentDisposition = $"attachment; filename=\"{c.Id}.gpkg\"";
+            http.Response.ContentType = format == "gpkg" ? "application/geopackage+sqlite3" : "application/zip";
+            http.Response.Headers.ContentDisposition = $"attachment; filename=\"{c.Id}.{(format == "gpkg" ? "gpkg" : "shp.zip")}\"";
             http.Response.ContentLength = new FileInfo(path).Length;
             await http.Response.SendFileAsync(path, ct);
             return null;
         }
         finally
         {
-            File.Delete(path);
+            dir.Delete(recursive: true);
         }
     }
 

@@ -11,6 +11,7 @@ public enum RowFormat
     GeoJson,
     Csv,
     GeoPackage,
+    Shapefile,
 }
 
 /// <summary>
@@ -96,6 +97,7 @@ public sealed class ItemsQuery
         {
             RowFormat.Csv => CsvLineSql(r.OutputCrs, r.Properties, p),
             RowFormat.GeoPackage => GeoPackageRowSql(r.OutputCrs, r.Properties, p),
+            RowFormat.Shapefile => string.Join(", ", r.Properties.Select(x => x.Sql).Prepend("t.id").Append(GeometrySql(r.OutputCrs with { LatLon = false }, p))),
             _ => FeatureSql(r.OutputCrs, r.Properties, p),
         });
         foreach (var k in r.SortBy) sql.Append(", (").Append(k.Property.Sql).Append(")::text");
