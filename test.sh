@@ -19,6 +19,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The RFC 7946 validator the feeds' tests run (tests/geojson-check; the tests skip it locally without it, fail on CI).
+if command -v npm >/dev/null; then
+  (cd tests/geojson-check && npm ci --no-audit --no-fund --silent) >"$WORK/npm.log" 2>&1 \
+    || { cat "$WORK/npm.log"; echo "warning: npm ci in tests/geojson-check failed" >&2; }
+fi
+
 um_say "Building the solution"
 dotnet build UrbanMonitor.sln -v q -nologo -clp:ErrorsOnly >"$WORK/build.log" 2>&1 || {
   cat "$WORK/build.log"

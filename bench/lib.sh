@@ -25,7 +25,9 @@ bench_city() {
   if ! bench_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
     um_say "Generating the synthetic city of $n parcels into $db (once)" >&2
     "${CLI[@]}" migrate --create --db "$(bench_conn "$db");Pooling=false" >&2
-    "${CLI[@]}" demo --synthetic --parcels "$n" --seed 42 --db "$(bench_conn "$db");Pooling=false" >&2
+    # No command timeout: publishing 1M parcels takes longer than Npgsql's default 30 s on this machine.
+    "${CLI[@]}" demo --synthetic --parcels "$n" --seed 42 --db "$(bench_conn "$db");Pooling=false;Command Timeout=0" >&2 \
+      || { bench_psql -d postgres -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >&2; um_die "generating $db failed"; }
     bench_psql -d "$db" -c "VACUUM ANALYZE" >&2
   fi
   echo "$db"

@@ -1,5 +1,6 @@
 using UrbanMonitor.Api.Auth;
 using UrbanMonitor.Api.Cities;
+using UrbanMonitor.Api.Features;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Imports;
 
@@ -14,6 +15,7 @@ app.MapHealthApi();
 app.MapAuthApi();
 app.MapCitiesApi();
 app.MapImportsApi();
+app.MapFeaturesApi();
 app.MapApiDocs();
 
 app.Run();

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Scalar.AspNetCore;
@@ -43,12 +44,19 @@ public static class HostingExtensions
             doc.Info.Version = "1";
             return Task.CompletedTask;
         }));
+        // gzip/brotli when the client asks (Accept-Encoding); the GeoJSON feeds are streamed through it.
+        builder.Services.AddResponseCompression(o =>
+        {
+            o.EnableForHttps = true;
+            o.MimeTypes = ResponseCompressionDefaults.MimeTypes.Concat(["application/geo+json", "application/schema+json", "application/problem+json"]);
+        });
         builder.Services.AddHostedService<DatabaseStartupProbe>();
         return builder;
     }
 
     public static WebApplication UseUrbanMonitorHosting(this WebApplication app)
     {
+        app.UseResponseCompression();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();

@@ -8,6 +8,13 @@ public static class Problems
     public const string CityNotFound = Prefix + "city-not-found";
     public const string BadRequest = Prefix + "bad-request";
     public const string Unavailable = Prefix + "database-unavailable";
+    public const string CollectionNotFound = Prefix + "collection-not-found";
+    public const string FeatureNotFound = Prefix + "feature-not-found";
+    public const string InvalidParameter = Prefix + "invalid-parameter";
+    public const string InvalidFilter = Prefix + "invalid-filter";
+    public const string InvalidCrs = Prefix + "invalid-crs";
+    public const string InvalidBbox = Prefix + "invalid-bbox";
+    public const string NotAcceptable = Prefix + "not-acceptable";
 
     /// <summary>The default type for a bare status code.</summary>
     public static string TypeFor(int? status) => status switch
@@ -17,6 +24,7 @@ public static class Problems
         403 => Prefix + "forbidden",
         404 => NotFound,
         405 => Prefix + "method-not-allowed",
+        406 => NotAcceptable,
         409 => Prefix + "conflict",
         413 => Prefix + "too-large",
         415 => Prefix + "unsupported-media-type",

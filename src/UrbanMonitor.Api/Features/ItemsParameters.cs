@@ -1,0 +1,21 @@
+using System.ComponentModel;
+using Microsoft.AspNetCore.Mvc;
+
+namespace UrbanMonitor.Api.Features;
+
+/// <summary>The query parameters of <c>/collections/{id}/items</c> as the OpenAPI document shows them. They bind as
+/// text only, so that <see cref="ItemsRequest"/> validates every value and answers a precise 400.</summary>
+public sealed record ItemsParameters(
+    [property: FromQuery(Name = "limit"), Description("Page size: default 100; values above 10000 are served as 10000 pages with a next link.")] string? Limit,
+    [property: FromQuery(Name = "bbox"), Description("minx,miny,maxx,maxy in bbox-crs (default CRS84 longitude/latitude; EPSG:4326 is latitude first).")] string? Bbox,
+    [property: FromQuery(Name = "bbox-crs"), Description("CRS of bbox: a URI such as http://www.opengis.net/def/crs/EPSG/0/32642.")] string? BboxCrs,
+    [property: FromQuery(Name = "datetime"), Description("RFC 3339 date, timestamp or interval (a/b, open ends ..) on the layer's date, e.g. settlements' surveyed_on.")] string? Datetime,
+    [property: FromQuery(Name = "crs"), Description("CRS of the output geometries: CRS84 (default), EPSG:4326 (latitude first), EPSG:3857, UTM zones EPSG:326xx/327xx.")] string? Crs,
+    [property: FromQuery(Name = "filter"), Description("CQL2 filter (text or JSON per filter-lang) on the queryables.")] string? Filter,
+    [property: FromQuery(Name = "filter-lang"), Description("cql2-text (default) or cql2-json.")] string? FilterLang,
+    [property: FromQuery(Name = "filter-crs"), Description("CRS of the geometry literals in filter (default CRS84).")] string? FilterCrs,
+    [property: FromQuery(Name = "sortby"), Description("Comma-separated properties, each prefixed by + (ascending, default) or - (descending).")] string? Sortby,
+    [property: FromQuery(Name = "properties"), Description("Comma-separated properties to include (default: all public properties).")] string? Properties,
+    [property: FromQuery(Name = "city"), Description("Only the features of this city (its slug, e.g. rio-de-janeiro).")] string? City,
+    [property: FromQuery(Name = "cursor"), Description("Opaque position of the next page; take it from the next link.")] string? Cursor,
+    [property: FromQuery(Name = "f"), Description("json (GeoJSON, default) or html.")] string? F);
