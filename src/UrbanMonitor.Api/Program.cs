@@ -1,13 +1,16 @@
 using UrbanMonitor.Api.Cities;
 using UrbanMonitor.Api.Hosting;
+using UrbanMonitor.Api.Tiles;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddUrbanMonitorHosting();
+builder.AddTiles();
 
 var app = builder.Build();
 app.UseUrbanMonitorHosting();
 app.MapHealthApi();
 app.MapCitiesApi();
+app.MapTilesApi();
 app.MapApiDocs();
 
 app.Run();

@@ -8,6 +8,10 @@ public static class Problems
     public const string CityNotFound = Prefix + "city-not-found";
     public const string BadRequest = Prefix + "bad-request";
     public const string Unavailable = Prefix + "database-unavailable";
+    public const string LayerNotFound = Prefix + "layer-not-found";
+    public const string TileOutOfRange = Prefix + "tile-out-of-range";
+    public const string BadTileRequest = Prefix + "bad-tile-request";
+    public const string TileFormatNotFound = Prefix + "tile-format-not-found";
 
     /// <summary>The default type for a bare status code.</summary>
     public static string TypeFor(int? status) => status switch
