@@ -5,8 +5,9 @@ using UrbanMonitor.Api.Layers;
 
 namespace UrbanMonitor.Api.Tiles;
 
-/// <summary>One raster feature: clipped geometry in tile units (WKB, origin top left) and its label, if any.</summary>
-internal sealed record RasterFeature(long Id, byte[] Wkb, string? Label);
+/// <summary>One raster feature: clipped geometry in tile units (WKB, origin top left), its label, if any, and the
+/// label's anchor in tile units (a point on the whole shape; may lie outside the tile).</summary>
+internal sealed record RasterFeature(long Id, byte[] Wkb, string? Label, float AnchorX, float AnchorY);
 
 /// <summary>What TileJSON reports of a layer.</summary>
 internal sealed record LayerSummary(long Version, string? Attribution, double[]? Bounds);
@@ -51,7 +52,11 @@ internal sealed class TileQueries(NpgsqlDataSource db)
         var result = new List<RasterFeature>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
-            result.Add(new RasterFeature(reader.GetInt64(0), (byte[])reader[1], reader.IsDBNull(2) ? null : reader.GetString(2)));
+        {
+            var hasAnchor = !reader.IsDBNull(2) && !reader.IsDBNull(3);
+            result.Add(new RasterFeature(reader.GetInt64(0), (byte[])reader[1], hasAnchor ? reader.GetString(2) : null,
+                hasAnchor ? (float)reader.GetDouble(3) : 0, hasAnchor ? (float)reader.GetDouble(4) : 0));
+        }
         return result;
     }
 

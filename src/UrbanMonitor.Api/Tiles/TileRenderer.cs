@@ -78,16 +78,11 @@ internal sealed class TileRenderer : IDisposable
             {
                 var geometry = reader.Read(f.Wkb);
                 Draw(canvas, geometry, toPixels, (float)style.Radius * scale, fill, stroke);
-                if (f.Label is { Length: > 0 } text && !geometry.IsEmpty)
-                {
-                    var anchor = geometry.InteriorPoint;
-                    var at = new SKPoint((float)anchor.X * toPixels, (float)anchor.Y * toPixels);
-                    if (at.X >= 0 && at.Y >= 0 && at.X < size && at.Y < size) labels.Add((text, at, style));
-                }
+                if (f.Label is { Length: > 0 } text) labels.Add((text, new SKPoint(f.AnchorX * toPixels, f.AnchorY * toPixels), style));
             }
         }
         // Labels go on top of every layer's shapes.
-        foreach (var (text, at, style) in labels) DrawLabel(canvas, text, at, style, scale);
+        foreach (var (text, at, style) in labels) DrawLabel(canvas, text, at, style, scale, size);
 
         using var image = surface.Snapshot();
         using var png = image.Encode(SKEncodedImageFormat.Png, 100);
@@ -138,11 +133,16 @@ internal sealed class TileRenderer : IDisposable
         path.Close();
     }
 
-    private void DrawLabel(SKCanvas canvas, string text, SKPoint at, TileStyle style, int scale)
+    // A label is drawn only where it fits whole inside the tile: a label cut at a tile edge would not line up with
+    // its other half, which the neighbouring tile does not draw.
+    private void DrawLabel(SKCanvas canvas, string text, SKPoint at, TileStyle style, int scale, int size)
     {
         var typeface = IsArabicScript(text) ? _arabic : _latin;
         using var font = new SKFont(typeface, (float)style.LabelSize * scale);
         using var shaper = new SKShaper(typeface);
+        var width = shaper.Shape(text, font).Width;
+        var margin = 2f * scale;
+        if (at.X - width / 2 < margin || at.X + width / 2 > size - margin || at.Y - font.Size < margin || at.Y + font.Size > size - margin) return;
         var baseline = new SKPoint(at.X, at.Y + font.Size / 3);
         using var halo = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Stroke, StrokeWidth = 3f * scale, Color = Colour(style.HaloColor, 0.9), StrokeJoin = SKStrokeJoin.Round };
         using var ink = new SKPaint { IsAntialias = true, Style = SKPaintStyle.Fill, Color = Colour(style.LabelColor, 1) };
