@@ -13,6 +13,12 @@ public enum TileFormat { Mvt, Png, Png2x }
 public sealed record TileKey(string Layers, int Z, int X, int Y, TileFormat Format)
 {
     public string[] LayerIds { get; } = Layers.Split(',');
+
+    // Equality is the tile's address; LayerIds is derived from Layers (and an array compares by reference).
+    public bool Equals(TileKey? other) =>
+        other is not null && Z == other.Z && X == other.X && Y == other.Y && Format == other.Format && Layers == other.Layers;
+
+    public override int GetHashCode() => HashCode.Combine(Layers, Z, X, Y, Format);
 }
 
 /// <summary>Bytes of a tile with their strong ETag (a hash of the bytes) and, for MVT, a gzip copy made at most once.</summary>
