@@ -1,0 +1,118 @@
+# bench/tiles.sh: map tiles, sourced by bench/run. Service and reference side by side in one run:
+#   - uncached dense z16 parcel tile latency: the service (cache off) vs the same ST_AsMVT query through psql;
+#   - 10 concurrent clients: the service (wrk, cache off) vs pgbench running the same query (-M prepared);
+#   - cached tiles: wrk -t2 -c64 against the service with its cache on, and its peak RSS;
+#   - PNG tile p50 (cache off).
+# URBANMONITOR_BENCH_TILES_PARCELS (default 1,000,000) sets the size of the synthetic city.
+# shellcheck shell=bash
+
+tiles_parcels=${URBANMONITOR_BENCH_TILES_PARCELS:-1000000}
+tiles_db=$(bench_city "$tiles_parcels")
+mkdir -p "$ROOT/bench/results"
+tiles_work=$(mktemp -d "${TMPDIR:-/tmp}/um-bench-tiles.XXXXXX")
+
+# The 5 × 5 block of z16 tiles around the centre of the city: all dense with parcels.
+read -r tiles_cx tiles_cy < <(bench_psql -d "$tiles_db" -tA -F' ' -c "
+  WITH c AS (SELECT ST_Transform(ST_SetSRID(ST_Centroid(ST_Extent(geom)::geometry), 4326), 3857) AS p FROM properties),
+       k AS (SELECT 20037508.342789244 AS o, 2 * 20037508.342789244 / 65536 AS s)
+  SELECT floor((ST_X(p) + o) / s)::int, floor((o - ST_Y(p)) / s)::int FROM c, k")
+[ -n "${tiles_cx:-}" ] || um_die "tiles: could not find the centre tile of $tiles_db"
+tiles_x0=$((tiles_cx - 2)); tiles_x1=$((tiles_cx + 2)); tiles_y0=$((tiles_cy - 2)); tiles_y1=$((tiles_cy + 2))
+tiles_list=()
+for x in $(seq $tiles_x0 $tiles_x1); do for y in $(seq $tiles_y0 $tiles_y1); do tiles_list+=("$x $y"); done; done
+
+# The exact query the service runs (src/UrbanMonitor.Api/Tiles/mvt.sql with the catalogue's identifiers filled in).
+tiles_sql=$(sed -e '/^--/d' -e 's/{{table}}/"properties"/' \
+  -e 's/{{columns}}/"code", "status", "district_code", "block", "parcel"/' "$ROOT/src/UrbanMonitor.Api/Tiles/mvt.sql" | tr '\n' ' ' | sed 's/; *$//')
+
+tiles_stats() { sort -n | awk '{v[NR]=$1; s+=$1} END {printf "%.2f %.2f %.2f\n", v[int((NR+1)/2)], v[int(NR*0.95+0.5)], s/NR}'; }
+
+um_say "tiles: $tiles_db, dense z16 tiles x $tiles_x0-$tiles_x1, y $tiles_y0-$tiles_y1"
+
+# 1. Bare query through psql: 4 rounds over the 25 tiles, prepared, client-side timing (transfer included).
+{
+  echo "PREPARE t(int, int, int, int, text) AS $tiles_sql;"
+  echo "EXECUTE t(16, $tiles_cx, $tiles_cy, 5000, 'properties');"   # warm-up
+  echo '\timing on'
+  for r in 1 2 3 4; do for t in "${tiles_list[@]}"; do echo "EXECUTE t(16, ${t% *}, ${t#* }, 5000, 'properties');"; done; done
+} > "$tiles_work/psql.sql"
+bench_psql -d "$tiles_db" -o /dev/null -f "$tiles_work/psql.sql" | awk '/^Time:/ {print $2}' > "$tiles_work/psql.ms"
+read -r psql_p50 psql_p95 psql_avg < <(tiles_stats < "$tiles_work/psql.ms")
+
+# The service, on a free port, logging warnings only.
+tiles_start() { # tiles_start CACHE_MB
+  tiles_port=$(um_free_port)
+  URBANMONITOR_DB="$(bench_conn "$tiles_db")" URBANMONITOR_Tiles__CacheMegabytes=$1 \
+  URBANMONITOR_Logging__LogLevel__Default=Warning \
+  ASPNETCORE_URLS="http://127.0.0.1:$tiles_port" dotnet "$API_DLL" >"$tiles_work/api.log" 2>&1 &
+  tiles_pid=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$tiles_port/health/ready" >/dev/null && return 0; sleep 0.2; done
+  cat "$tiles_work/api.log"; um_die "the service did not become ready for the tiles benchmark"
+}
+tiles_stop() { kill "$tiles_pid" 2>/dev/null; wait "$tiles_pid" 2>/dev/null || true; }
+# tiles_fetch EXT ROUNDS: fetches every tile of the block ROUNDS times over one keep-alive connection; prints ms per request.
+tiles_fetch() {
+  local ext=$1 rounds=$2 r t
+  for r in $(seq 1 "$rounds"); do
+    for t in "${tiles_list[@]}"; do
+      printf 'url = "http://127.0.0.1:%s/tiles/properties/16/%s/%s.%s"\noutput = "/dev/null"\n' "$tiles_port" "${t% *}" "${t#* }" "$ext"
+    done
+  done > "$tiles_work/curl.cfg"
+  curl -s -K "$tiles_work/curl.cfg" -w '%{time_total}\n' | awk '{print $1 * 1000}'
+}
+
+# 2. The service with its cache off: same tiles, same rounds, one keep-alive connection.
+tiles_start 0
+tiles_fetch mvt 1 >/dev/null   # warm-up (JIT, connection pool)
+tiles_fetch mvt 4 > "$tiles_work/svc.ms"
+read -r svc_p50 svc_p95 svc_avg < <(tiles_stats < "$tiles_work/svc.ms")
+tile_size=$(curl -s "http://127.0.0.1:$tiles_port/tiles/properties/16/$tiles_cx/$tiles_cy.mvt" | wc -c)
+
+# 3. Ten concurrent clients on random tiles of the block: pgbench vs wrk on the service (cache off).
+cat > "$tiles_work/pgbench.sql" <<SQL
+\set x random($tiles_x0, $tiles_x1)
+\set y random($tiles_y0, $tiles_y1)
+$(echo "$tiles_sql" | sed 's/\$1/16/g; s/\$2/:x/g; s/\$3/:y/g; s/\$4/5000/g; s/\$5/'"'"'properties'"'"'/g');
+SQL
+pg_tps=$(pgbench -n -M prepared -c 10 -j 2 -T 15 -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres -f "$tiles_work/pgbench.sql" "$tiles_db" 2>/dev/null \
+  | awk '/^tps/ {print $3; exit}')
+cat > "$tiles_work/random.lua" <<LUA
+request = function()
+  return wrk.format("GET", "/tiles/properties/16/" .. math.random($tiles_x0, $tiles_x1) .. "/" .. math.random($tiles_y0, $tiles_y1) .. ".mvt")
+end
+LUA
+svc_tps=$(wrk -t2 -c10 -d15s -s "$tiles_work/random.lua" "http://127.0.0.1:$tiles_port" | awk '/^Requests\/sec/ {print $2}')
+
+# 4. PNG tiles (cache off): 2 rounds over the block.
+tiles_fetch png 1 >/dev/null
+tiles_fetch png 2 > "$tiles_work/png.ms"
+read -r png_p50 png_p95 png_avg < <(tiles_stats < "$tiles_work/png.ms")
+tiles_stop
+
+# 5. Cached tiles: cache on, every tile of the block warmed, then wrk -t2 -c64 on random tiles of the block.
+tiles_start 256
+tiles_fetch mvt 1 >/dev/null
+cached=$(wrk -t2 -c64 -d15s --latency -s "$tiles_work/random.lua" "http://127.0.0.1:$tiles_port")
+cached_rps=$(echo "$cached" | awk '/^Requests\/sec/ {print $2}')
+cached_p99=$(echo "$cached" | awk '$1 == "99%" {print $2}')
+cached_rss=$(awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$tiles_pid/status")
+tiles_stop
+rm -rf "$tiles_work"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+bench_write tiles <<MD
+Synthetic city of $tiles_parcels parcels (seed 42); the 25 dense z16 tiles x $tiles_x0-$tiles_x1, y $tiles_y0-$tiles_y1 (centre tile $tile_size bytes).
+Reference and service run the same SQL (\`src/UrbanMonitor.Api/Tiles/mvt.sql\`), 100 requests each for latency.
+
+| measure | service | reference | ratio | target |
+|---|---|---|---|---|
+| uncached z16 tile latency p50 (ms) | $svc_p50 | $psql_p50 (psql, prepared) | $(ratio "$svc_p50" "$psql_p50") | ≤ 1.15 |
+| uncached z16 tile latency p95 (ms) | $svc_p95 | $psql_p95 | $(ratio "$svc_p95" "$psql_p95") | |
+| 10 clients, tiles/s (cache off) | $svc_tps | $pg_tps (pgbench -c 10) | $(ratio "$svc_tps" "$pg_tps") | ≥ 0.9 |
+| cached tiles, wrk -t2 -c64, responses/s | $cached_rps | | | ≥ 10,000 |
+| cached tiles p99 latency | $cached_p99 | | | |
+| peak RSS of the service after the cached run (MB) | $cached_rss | | | ≤ 300 |
+| PNG tile p50 / p95 (ms, cache off) | $png_p50 / $png_p95 | | | p50 ≤ 50 |
+
+Not measured yet: MapServer 8 (\`mapserver-bin\`) as a second reference.
+MD
