@@ -87,6 +87,7 @@ public sealed class TileCache(IOptions<TilesOptions> options)
     public const double InvalidationBuffer = 1.0 / 16;
 
     private readonly ConcurrentDictionary<TileKey, TileEntry> _entries = new();
+    private readonly ConcurrentDictionary<TileKey, Task<TileEntry>> _inflight = new();
     private readonly ConcurrentDictionary<string, long> _versions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _generations = new(StringComparer.Ordinal);
     private readonly Lock _evicting = new();
@@ -112,6 +113,37 @@ public sealed class TileCache(IOptions<TilesOptions> options)
         if (!_enabled || !_entries.TryGetValue(key, out var entry)) return null;
         entry.LastUsed = Interlocked.Increment(ref _clock);
         return entry;
+    }
+
+    /// <summary>
+    /// The cached tile, or the one <paramref name="compute"/> makes. Concurrent requests for the same missing tile share
+    /// one computation (it is not cancelled by any one of them); an edit of its layers detaches it, so requests after
+    /// the edit compute afresh.
+    /// </summary>
+    public async Task<TileEntry> GetOrAddAsync(TileKey key, Func<Task<byte[]>> compute)
+    {
+        if (Get(key) is { } hit) return hit;
+        var generations = Generations(key.LayerIds);
+        var mine = new TaskCompletionSource<TileEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = _inflight.GetOrAdd(key, mine.Task);
+        if (running != mine.Task) return await running;
+        try
+        {
+            var entry = new TileEntry(await compute());
+            Put(key, entry, generations);
+            mine.SetResult(entry);
+            return entry;
+        }
+        catch (Exception e)
+        {
+            mine.SetException(e);
+            _ = mine.Task.Exception; // observed here; waiting requests rethrow it
+            throw;
+        }
+        finally
+        {
+            _inflight.TryRemove(KeyValuePair.Create(key, mine.Task));
+        }
     }
 
     /// <summary>A token to pass to <see cref="Put"/>: taken before reading the database.</summary>
@@ -165,6 +197,8 @@ public sealed class TileCache(IOptions<TilesOptions> options)
     public int Invalidate(string layer, long version, IReadOnlyList<double[]>? boxes)
     {
         _generations.AddOrUpdate(layer, 1, (_, g) => g + 1);
+        foreach (var (key, task) in _inflight)
+            if (Array.IndexOf(key.LayerIds, layer) >= 0) _inflight.TryRemove(KeyValuePair.Create(key, task));
         var evicted = 0;
         foreach (var (key, _) in _entries)
         {

@@ -19,6 +19,7 @@ internal sealed class TileQueries(NpgsqlDataSource db)
     private static readonly string RasterTemplate = Sql.Load("Tiles/raster.sql");
     private static readonly string TileJsonTemplate = Sql.Load("Tiles/tilejson.sql");
     private static readonly string VersionsSql = Sql.Load("Tiles/versions.sql");
+    private static readonly string VersionSql = Sql.Load("Tiles/version.sql");
 
     private static readonly Dictionary<string, string> Mvt = TileLayers.All.ToDictionary(l => l.Id, l => MvtTemplate
         .Replace("{{table}}", Quote(l.Layer.Table), StringComparison.Ordinal)
@@ -30,9 +31,12 @@ internal sealed class TileQueries(NpgsqlDataSource db)
     /// <summary>The MVT bytes of one layer of one tile; empty when no feature touches it.</summary>
     public async Task<byte[]> MvtAsync(TileLayer layer, int z, int x, int y, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand(Mvt[layer.Id]);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var cmd = new NpgsqlCommand(Mvt[layer.Id], conn);
         AddTile(cmd, z, x, y, layer.FeatureCap);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = layer.Id, NpgsqlDbType = NpgsqlDbType.Text });
+        // Prepared once per pooled connection (Npgsql keeps it), as pgbench -M prepared does: no parse and plan per tile.
+        await cmd.PrepareAsync(ct);
         return await cmd.ExecuteScalarAsync(ct) as byte[] ?? [];
     }
 
@@ -60,8 +64,18 @@ internal sealed class TileQueries(NpgsqlDataSource db)
         return result;
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, LayerSummary> _summaries = new(StringComparer.Ordinal);
+
+    /// <summary>Version, attribution and extent of a layer. The extent of a large layer takes a while to compute, so a
+    /// summary is kept until the layer's version changes (loading a layer bumps it; editing layer_sources alone does not).</summary>
     public async Task<LayerSummary> SummaryAsync(TileLayer layer, CancellationToken ct)
     {
+        await using (var current = db.CreateCommand(VersionSql))
+        {
+            current.Parameters.Add(new NpgsqlParameter<string> { TypedValue = layer.Id, NpgsqlDbType = NpgsqlDbType.Text });
+            if (await current.ExecuteScalarAsync(ct) is long now && _summaries.TryGetValue(layer.Id, out var known) && known.Version == now)
+                return known;
+        }
         await using var cmd = db.CreateCommand(TileJson[layer.Id]);
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = layer.Id, NpgsqlDbType = NpgsqlDbType.Text });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -69,7 +83,7 @@ internal sealed class TileQueries(NpgsqlDataSource db)
         var version = reader.IsDBNull(0) ? 1 : reader.GetInt64(0);
         var attribution = reader.IsDBNull(1) ? null : reader.GetString(1);
         double[]? bounds = reader.IsDBNull(2) ? null : [reader.GetDouble(2), reader.GetDouble(3), reader.GetDouble(4), reader.GetDouble(5)];
-        return new LayerSummary(version, attribution, bounds);
+        return _summaries[layer.Id] = new LayerSummary(version, attribution, bounds);
     }
 
     /// <summary>The data version of every layer, as the database has it now.</summary>

@@ -120,16 +120,10 @@ public static partial class TilesApi
                     $"Layer '{layer.Id}' is served from zoom {layer.MinZoom} to {layer.MaxZoom}, not at zoom {z}.");
 
         var key = new TileKey(string.Join(',', layers.Select(l => l.Id)), z, x, y, format);
-        var entry = cache.Get(key);
-        if (entry is null)
-        {
-            var generations = cache.Generations(key.LayerIds);
-            var bytes = format == TileFormat.Mvt
-                ? await MvtAsync(layers, z, x, y, cache, queries, ct)
-                : await renderer.RenderAsync(layers, z, x, y, format == TileFormat.Png2x ? 2 : 1, ct);
-            entry = new TileEntry(bytes);
-            cache.Put(key, entry, generations);
-        }
+        // The work is shared by every request for the tile, so no one request's cancellation stops it.
+        var entry = await cache.GetOrAddAsync(key, () => format == TileFormat.Mvt
+            ? MvtAsync(layers, z, x, y, cache, queries, CancellationToken.None)
+            : renderer.RenderAsync(layers, z, x, y, format == TileFormat.Png2x ? 2 : 1, CancellationToken.None));
         return Respond(http, cache, key, entry, format);
     }
 
@@ -141,14 +135,7 @@ public static partial class TilesApi
         var parts = new List<byte[]>(layers.Count);
         foreach (var layer in layers)
         {
-            var key = new TileKey(layer.Id, z, x, y, TileFormat.Mvt);
-            var part = cache.Get(key);
-            if (part is null)
-            {
-                var generations = cache.Generations(key.LayerIds);
-                part = new TileEntry(await queries.MvtAsync(layer, z, x, y, ct));
-                cache.Put(key, part, generations);
-            }
+            var part = await cache.GetOrAddAsync(new TileKey(layer.Id, z, x, y, TileFormat.Mvt), () => queries.MvtAsync(layer, z, x, y, ct));
             parts.Add(part.Bytes);
         }
         var all = new byte[parts.Sum(p => p.Length)];

@@ -62,31 +62,54 @@ BEGIN
 END
 $$;
 
+-- Large statements (a bulk load) are summed up as one extent without collecting their rows' boxes.
 CREATE FUNCTION tiles_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+    e box2d;
+    boxes geometry[];
 BEGIN
-    IF EXISTS (SELECT 1 FROM new_rows) THEN
-        PERFORM tiles_layer_changed(TG_ARGV[0], NULL, (SELECT array_agg(ST_Envelope(geom)) FROM new_rows), false);
-    END IF;
+    SELECT count(*), ST_Extent(geom) INTO n, e FROM new_rows;
+    IF n = 0 THEN RETURN NULL; END IF;
+    IF n <= 32 THEN SELECT array_agg(ST_Envelope(geom)) INTO boxes FROM new_rows; ELSE boxes := ARRAY[e::geometry]; END IF;
+    PERFORM tiles_layer_changed(TG_ARGV[0], NULL, boxes, false);
     RETURN NULL;
 END
 $$;
 
 CREATE FUNCTION tiles_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+    old_e box2d;
+    new_e box2d;
+    old_boxes geometry[];
+    new_boxes geometry[];
 BEGIN
-    IF EXISTS (SELECT 1 FROM new_rows) THEN
-        PERFORM tiles_layer_changed(TG_ARGV[0],
-            (SELECT array_agg(ST_Envelope(geom)) FROM old_rows),
-            (SELECT array_agg(ST_Envelope(geom)) FROM new_rows), false);
+    SELECT count(*), ST_Extent(geom) INTO n, new_e FROM new_rows;
+    IF n = 0 THEN RETURN NULL; END IF;
+    SELECT ST_Extent(geom) INTO old_e FROM old_rows;
+    IF n <= 32 THEN
+        SELECT array_agg(ST_Envelope(geom)) INTO old_boxes FROM old_rows;
+        SELECT array_agg(ST_Envelope(geom)) INTO new_boxes FROM new_rows;
+    ELSE
+        old_boxes := ARRAY[old_e::geometry];
+        new_boxes := ARRAY[new_e::geometry];
     END IF;
+    PERFORM tiles_layer_changed(TG_ARGV[0], old_boxes, new_boxes, false);
     RETURN NULL;
 END
 $$;
 
 CREATE FUNCTION tiles_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+    e box2d;
+    boxes geometry[];
 BEGIN
-    IF EXISTS (SELECT 1 FROM old_rows) THEN
-        PERFORM tiles_layer_changed(TG_ARGV[0], (SELECT array_agg(ST_Envelope(geom)) FROM old_rows), NULL, false);
-    END IF;
+    SELECT count(*), ST_Extent(geom) INTO n, e FROM old_rows;
+    IF n = 0 THEN RETURN NULL; END IF;
+    IF n <= 32 THEN SELECT array_agg(ST_Envelope(geom)) INTO boxes FROM old_rows; ELSE boxes := ARRAY[e::geometry]; END IF;
+    PERFORM tiles_layer_changed(TG_ARGV[0], boxes, NULL, false);
     RETURN NULL;
 END
 $$;

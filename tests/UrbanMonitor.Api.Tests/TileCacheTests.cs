@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Options;
+using UrbanMonitor.Api.Tiles;
+
+namespace UrbanMonitor.Api.Tests;
+
+/// <summary>The in-memory tile cache on its own (no database: these are its bookkeeping rules).</summary>
+public class TileCacheTests
+{
+    private static TileCache NewCache(int megabytes = 1)
+    {
+        var cache = new TileCache(Options.Create(new TilesOptions { CacheMegabytes = megabytes }));
+        cache.Enable(new Dictionary<string, long> { ["properties"] = 7 });
+        return cache;
+    }
+
+    [Fact]
+    public void TheCacheStaysWithinItsByteBoundDroppingTheLeastRecentlyUsedTiles()
+    {
+        var cache = NewCache(megabytes: 1);
+        var first = new TileKey("properties", 16, 0, 0, TileFormat.Mvt);
+        cache.Put(first, new TileEntry(new byte[100_000]), cache.Generations(first.LayerIds));
+        for (var i = 1; i <= 30; i++)
+        {
+            Assert.NotNull(cache.Get(first)); // kept in use
+            var key = new TileKey("properties", 16, i, 0, TileFormat.Mvt);
+            cache.Put(key, new TileEntry(new byte[100_000]), cache.Generations(key.LayerIds));
+        }
+        Assert.InRange(cache.Bytes, 1, 1024 * 1024);
+        Assert.True(cache.Contains(first), "the tile read all along survives");
+        Assert.False(cache.Contains(new TileKey("properties", 16, 1, 0, TileFormat.Mvt)), "an old unread tile went first");
+    }
+
+    [Fact]
+    public async Task ConcurrentRequestsForAMissingTileShareOneComputation()
+    {
+        var cache = NewCache();
+        var key = new TileKey("properties", 16, 5, 5, TileFormat.Mvt);
+        var calls = 0;
+        var gate = new TaskCompletionSource();
+        async Task<byte[]> Compute()
+        {
+            Interlocked.Increment(ref calls);
+            await gate.Task;
+            return [1, 2, 3];
+        }
+        var requests = Enumerable.Range(0, 8).Select(_ => cache.GetOrAddAsync(key, Compute)).ToArray();
+        gate.SetResult();
+        var entries = await Task.WhenAll(requests);
+        Assert.Equal(1, calls);
+        Assert.All(entries, e => Assert.Equal(entries[0].ETag, e.ETag));
+        Assert.True(cache.Contains(key));
+    }
+
+    [Fact]
+    public void ATileComputedWhileItsLayerWasEditedIsNotStoredAndEditsEvictOnlyTilesTheirBoxesReach()
+    {
+        var cache = NewCache();
+        var key = new TileKey("properties,settlements", 16, 44_979, 25_606, TileFormat.Mvt);
+        var before = cache.Generations(key.LayerIds);
+        cache.Invalidate("settlements", 3, [[0, 0, 1, 1]]);
+        cache.Put(key, new TileEntry([1]), before);
+        Assert.False(cache.Contains(key), "the tile may hold data from before the edit");
+
+        cache.Put(key, new TileEntry([1]), cache.Generations(key.LayerIds));
+        var stops = new TileKey("transit-stops", 16, 44_979, 25_606, TileFormat.Png);
+        cache.Put(stops, new TileEntry([2]), cache.Generations(stops.LayerIds));
+        // Far away (0°E 0°N): nothing evicted; the version is heard anyway.
+        Assert.Equal(0, cache.Invalidate("properties", 8, [[0, 0, 0.001, 0.001]]));
+        Assert.Equal(8, cache.VersionOf("properties"));
+        // A box over the tile itself: of the tiles there, only those holding the edited layer go.
+        var (w, s, e, n) = UrbanMonitor.Domain.Tiles.TileMath.Bounds(16, 44_979, 25_606);
+        Assert.Equal(1, cache.Invalidate("properties", 9, [[w, s, e, n]]));
+        Assert.False(cache.Contains(key));
+        Assert.True(cache.Contains(stops));
+    }
+}
