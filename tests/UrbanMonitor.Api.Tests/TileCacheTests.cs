@@ -74,3 +74,20 @@ public class TileCacheTests
         Assert.True(cache.Contains(stops));
     }
 }
+
+public class TilesWithoutDatabaseTests
+{
+    [Fact]
+    public async Task AnUnreachableDatabaseMakesTileRequests503ProblemsNotCrashes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var api = new UrbanMonitor.Api.Tests.Infrastructure.ApiFactory("Host=127.0.0.1;Port=1;Database=nowhere;Username=nobody;Timeout=2");
+        using var client = api.CreateClient();
+        foreach (var url in new[] { "/tiles/properties/16/0/0.mvt", "/tiles/properties/16/0/0.png", "/tiles/properties.json" })
+        {
+            using var response = await client.GetAsync(url, ct);
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
+}
