@@ -334,6 +334,54 @@ public class TilesApiTests(SyntheticTilesService service) : IClassFixture<Synthe
     }
 
     [Fact]
+    public async Task ADistrictPackageIsAnMbtilesFileHoldingTheSameTilesTheTileUrlsServe()
+    {
+        var (response, body) = await GetAsync("/api/cities/synthetic/districts/1/package.mbtiles");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/vnd.sqlite3", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("synthetic-1.mbtiles", response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName);
+        var file = Path.Combine(Path.GetTempPath(), $"um-test-{Guid.NewGuid():N}.mbtiles");
+        await File.WriteAllBytesAsync(file, body, Ct);
+        try
+        {
+            await using var sqlite = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
+            await sqlite.OpenAsync(Ct);
+            async Task<object?> Scalar(string sql)
+            {
+                await using var cmd = sqlite.CreateCommand();
+                cmd.CommandText = sql;
+                return await cmd.ExecuteScalarAsync(Ct);
+            }
+            Assert.Equal("pbf", await Scalar("SELECT value FROM metadata WHERE name = 'format'"));
+            Assert.Equal("12", await Scalar("SELECT value FROM metadata WHERE name = 'minzoom'"));
+            Assert.Equal(12L, await Scalar("SELECT min(zoom_level) FROM tiles"));
+            Assert.Equal(16L, await Scalar("SELECT max(zoom_level) FROM tiles"));
+
+            // The first parcel (SYN-1-1-1) lies in district 1: its z16 tile, rows counted from the south.
+            var t = await service.TileOfFirstParcelAsync(16);
+            var stored = (byte[]?)await Scalar($"SELECT tile_data FROM tiles WHERE zoom_level = 16 AND tile_column = {t.X} AND tile_row = {(1 << 16) - 1 - t.Y}");
+            Assert.NotNull(stored);
+            using var inflate = new GZipStream(new MemoryStream(stored), CompressionMode.Decompress);
+            using var tile = new MemoryStream();
+            await inflate.CopyToAsync(tile, Ct);
+            var (_, served) = await GetAsync($"/tiles/properties,settlements,districts,transit-stops/{t}.mvt");
+            Assert.Equal(served, tile.ToArray());
+            Assert.Contains("properties", MvtText.Decode(tile.ToArray()).Select(l => l.Name));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(file);
+        }
+
+        var (noDistrict, _) = await GetAsync("/api/cities/synthetic/districts/999/package.mbtiles");
+        Assert.Equal(HttpStatusCode.NotFound, noDistrict.StatusCode);
+        var (noCity, noCityBody) = await GetAsync("/api/cities/atlantis/districts/1/package.mbtiles");
+        Assert.Equal(HttpStatusCode.NotFound, noCity.StatusCode);
+        Assert.Contains("city-not-found", System.Text.Encoding.UTF8.GetString(noCityBody));
+    }
+
+    [Fact]
     public void EveryTiledLayerIsACatalogueLayerWithAStyleFileAndASensibleZoomRange()
     {
         Assert.NotEmpty(TileLayers.All);

@@ -49,6 +49,13 @@ public static partial class TilesApi
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        app.MapGet("/api/cities/{slug}/districts/{code}/package.mbtiles", OfflinePackage.GetAsync).WithTags("Tiles")
+            .WithName("GetDistrictPackage")
+            .WithSummary("Offline package: the district's vector tiles z12-z16 as MBTiles")
+            .Produces(StatusCodes.Status200OK, contentType: "application/vnd.sqlite3")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
         var ogc = app.MapGroup("/collections/{id}/tiles").WithTags("OGC API - Tiles");
         ogc.MapGet("/", OgcTilesets).WithName("OgcTilesets")
             .WithSummary("The tilesets of a collection (WebMercatorQuad vector tiles)")
