@@ -62,6 +62,8 @@ public sealed class TileEntry
         }
     }
 
+    public bool HasGzip => _gzip is not null;
+
     public long Size => Bytes.Length + (_gzip?.Length ?? 0) + 200;
 }
 

@@ -186,9 +186,9 @@ public static partial class TilesApi
 
         if (gzip)
         {
-            var hadGzip = entry.Accounted != 0 && entry.Size > entry.Bytes.Length + 200;
+            var hadGzip = entry.HasGzip;
             var compressed = entry.Gzip;
-            if (!hadGzip) cache.Recount(entry);
+            if (!hadGzip) cache.Recount(entry); // the cached tile grew by its gzip copy
             headers.ContentEncoding = "gzip";
             return Results.Bytes(compressed, MvtType);
         }
