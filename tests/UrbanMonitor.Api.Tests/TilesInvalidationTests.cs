@@ -84,6 +84,47 @@ public class TilesInvalidationTests(EditableTilesService service) : IClassFixtur
     }
 
     [Fact]
+    public async Task AWriteIsAnnouncedOncePerStatementWithEachRowsBoxOrOneExtentForABulkStatement()
+    {
+        _ = service.Db.ConnectionString;
+        await using var listener = await service.Db.DataSource.OpenConnectionAsync(Ct);
+        var payloads = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        listener.Notification += (_, e) => payloads.Enqueue(e.Payload);
+        await using (var listen = new Npgsql.NpgsqlCommand("LISTEN tiles_changed", listener))
+            await listen.ExecuteNonQueryAsync(Ct);
+
+        async Task<JsonElement> NextAsync()
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (payloads.IsEmpty)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no tiles_changed notification within 10 s");
+                await listener.WaitAsync(TimeSpan.FromMilliseconds(200), Ct);
+            }
+            Assert.True(payloads.TryDequeue(out var payload));
+            return JsonDocument.Parse(payload).RootElement.Clone();
+        }
+
+        var before = await service.Db.ScalarAsync<long>("SELECT version FROM layer_versions WHERE layer = 'properties'");
+        await service.Db.ScalarAsync<int>("WITH e AS (UPDATE properties SET status = 'verified' WHERE id IN (SELECT id FROM properties ORDER BY id LIMIT 2) RETURNING 1) SELECT count(*)::int FROM e");
+        var small = await NextAsync();
+        Assert.Equal("properties", small.GetProperty("layer").GetString());
+        Assert.Equal(before + 1, small.GetProperty("version").GetInt64());
+        Assert.Equal(2, small.GetProperty("old").GetArrayLength());
+        Assert.Equal(2, small.GetProperty("new").GetArrayLength());
+
+        var rows = await service.Db.ScalarAsync<int>("WITH e AS (UPDATE properties SET status = 'verified' WHERE district_code = '1' RETURNING 1) SELECT count(*)::int FROM e");
+        Assert.True(rows > 32);
+        var bulk = await NextAsync();
+        Assert.Equal(before + 2, bulk.GetProperty("version").GetInt64());
+        var extent = Assert.Single(bulk.GetProperty("new").EnumerateArray().ToArray());
+        var box = extent.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var xmin = await service.Db.ScalarAsync<double>("SELECT ST_XMin(ST_Extent(geom)) FROM properties WHERE district_code = '1'");
+        Assert.Equal(xmin, box[0], 9);
+        Assert.True(payloads.IsEmpty, "one statement, one notification");
+    }
+
+    [Fact]
     public async Task ArabicScriptLabelsAreShapedAndDrawnOnRasterTiles()
     {
         var code = await service.Db.ScalarAsync<string>("SELECT min(code) FROM settlements");
