@@ -382,6 +382,49 @@ public class TilesApiTests(SyntheticTilesService service) : IClassFixture<Synthe
     }
 
     [Fact]
+    public async Task ADistrictGeoPackageOpensInGdalWithEveryLayersFeaturesOfTheDistrictAndOnlyPublicColumns()
+    {
+        var (response, body) = await GetAsync("/api/cities/synthetic/districts/1/package.gpkg");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/geopackage+sqlite3", response.Content.Headers.ContentType?.MediaType);
+        var dir = Directory.CreateTempSubdirectory("um-gpkg-");
+        try
+        {
+            var file = Path.Combine(dir.FullName, "district.gpkg");
+            await File.WriteAllBytesAsync(file, body, Ct);
+            Repo.ProcessResult gdal;
+            try
+            {
+                gdal = await Repo.RunAsync("ogrinfo", ["-ro", "-so", "-al", file]);
+            }
+            catch (System.ComponentModel.Win32Exception) when (!PostgisServer.OnCi)
+            {
+                Assert.Skip("ogrinfo (gdal-bin) is not installed; ./test.sh installs it.");
+                return;
+            }
+            Assert.Equal(0, gdal.ExitCode);
+            Assert.DoesNotContain("ERROR", gdal.Output, StringComparison.Ordinal);
+            foreach (var layer in TileLayers.All)
+            {
+                var expected = await service.Db.ScalarAsync<long>(
+                    $"SELECT count(*) FROM {layer.Layer.Table} t JOIN districts d ON d.city_id = t.city_id AND d.code = '1' WHERE ST_Intersects(t.geom, d.geom)");
+                var block = gdal.Stdout[gdal.Stdout.IndexOf($"Layer name: {layer.Id}", StringComparison.Ordinal)..];
+                Assert.Contains($"Feature Count: {expected}", block[..Math.Min(block.Length, 400)]);
+            }
+            Assert.Contains("GEOGCRS[\"WGS 84\"", gdal.Stdout, StringComparison.Ordinal);
+            var properties = gdal.Stdout[gdal.Stdout.IndexOf("Layer name: properties", StringComparison.Ordinal)..];
+            properties = properties[..properties.IndexOf("Layer name:", 5, StringComparison.Ordinal)];
+            var fields = properties.Split('\n').Where(l => l.Contains(": String", StringComparison.Ordinal) || l.Contains(": Integer", StringComparison.Ordinal) || l.Contains(": Date", StringComparison.Ordinal))
+                .Select(l => l.Split(':')[0].Trim()).ToArray();
+            Assert.Equal(TileLayers.All.Single(l => l.Id == "properties").Layer.PublicColumns.Select(c => c.Name), fields);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void EveryTiledLayerIsACatalogueLayerWithAStyleFileAndASensibleZoomRange()
     {
         Assert.NotEmpty(TileLayers.All);

@@ -55,6 +55,11 @@ public static partial class TilesApi
             .Produces(StatusCodes.Status200OK, contentType: "application/vnd.sqlite3")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        app.MapGet("/api/cities/{slug}/districts/{code}/package.gpkg", DistrictGeoPackage.GetAsync).WithTags("Tiles")
+            .WithName("GetDistrictGeoPackage")
+            .WithSummary("Offline package: the district's features of every layer (public columns) as a GeoPackage")
+            .Produces(StatusCodes.Status200OK, contentType: "application/geopackage+sqlite3")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         var ogc = app.MapGroup("/collections/{id}/tiles").WithTags("OGC API - Tiles");
         ogc.MapGet("/", OgcTilesets).WithName("OgcTilesets")
