@@ -75,6 +75,43 @@ public class TileCacheTests
     }
 }
 
+public class TileCacheProbingTests
+{
+    [Fact]
+    public void ASmallEditInABigCacheEvictsExactlyTheTilesOverItAtEveryZoomInEveryFormatAndLayerList()
+    {
+        var cache = new TileCache(Options.Create(new TilesOptions { CacheMegabytes = 64 }));
+        cache.Enable(new Dictionary<string, long>());
+        void Add(TileKey k) => cache.Put(k, new TileEntry([1, 2, 3]), cache.Generations(k.LayerIds));
+        // 2,000 tiles elsewhere, so that looking addresses up is cheaper than scanning.
+        for (var i = 0; i < 2_000; i++) Add(new TileKey("properties", 16, 1_000 + i % 50, 2_000 + i / 50, TileFormat.Mvt));
+        // A parcel-sized box in the middle of tile 16/44979/25606 (~69°E, 35°N).
+        var (w, s, e, n) = UrbanMonitor.Domain.Tiles.TileMath.Bounds(16, 44_979, 25_606);
+        var (cx, cy) = ((w + e) / 2, (s + n) / 2);
+        double[] box = [cx - 0.0001, cy - 0.0001, cx + 0.0001, cy + 0.0001];
+        TileKey[] over =
+        [
+            new("properties", 16, 44_979, 25_606, TileFormat.Mvt),
+            new("properties", 16, 44_979, 25_606, TileFormat.Png2x),
+            new("properties,settlements", 16, 44_979, 25_606, TileFormat.Mvt),
+            new("properties", 15, 22_489, 12_803, TileFormat.Mvt),
+            new("properties", 18, 44_979 * 4 + 2, 25_606 * 4 + 2, TileFormat.Png),
+        ];
+        TileKey[] beside =
+        [
+            new("settlements", 16, 44_979, 25_606, TileFormat.Mvt),      // another layer
+            new("properties", 16, 44_981, 25_606, TileFormat.Mvt),       // two tiles east
+            new("properties", 18, 44_979 * 4, 25_606 * 4, TileFormat.Png), // same z16 tile, another z18 quarter
+        ];
+        foreach (var k in over.Concat(beside)) Add(k);
+
+        Assert.Equal(over.Length, cache.Invalidate("properties", 2, [box]));
+        Assert.All(over, k => Assert.False(cache.Contains(k), $"{k} should be evicted"));
+        Assert.All(beside, k => Assert.True(cache.Contains(k), $"{k} should stay"));
+        Assert.Equal(2_000 + beside.Length, cache.Count);
+    }
+}
+
 public class TilesWithoutDatabaseTests
 {
     [Fact]

@@ -90,6 +90,8 @@ public sealed class TileCache(IOptions<TilesOptions> options)
 
     private readonly ConcurrentDictionary<TileKey, TileEntry> _entries = new();
     private readonly ConcurrentDictionary<TileKey, Task<TileEntry>> _inflight = new();
+    // For each layer, the layer lists (as in URLs) that cached tiles hold it in: lets an edit probe tile addresses.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _lists = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _versions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _generations = new(StringComparer.Ordinal);
     private readonly Lock _evicting = new();
@@ -156,6 +158,8 @@ public sealed class TileCache(IOptions<TilesOptions> options)
     {
         if (!_enabled || _maxBytes <= 0 || !Generations(key.LayerIds).SequenceEqual(generations)) return;
         entry.LastUsed = Interlocked.Increment(ref _clock);
+        foreach (var layer in key.LayerIds)
+            _lists.GetOrAdd(layer, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal)).TryAdd(key.Layers, 0);
         if (_entries.TryAdd(key, entry))
         {
             var size = entry.Size;
@@ -201,6 +205,14 @@ public sealed class TileCache(IOptions<TilesOptions> options)
         _generations.AddOrUpdate(layer, 1, (_, g) => g + 1);
         foreach (var (key, task) in _inflight)
             if (Array.IndexOf(key.LayerIds, layer) >= 0) _inflight.TryRemove(KeyValuePair.Create(key, task));
+        var evicted = boxes is not null && TryProbe(layer, boxes, out var probed) ? probed : Scan(layer, boxes);
+        _versions.AddOrUpdate(layer, version, (_, v) => Math.Max(v, version));
+        return evicted;
+    }
+
+    // Every cached tile holding the layer is tested against the boxes: the cost is the size of the cache.
+    private int Scan(string layer, IReadOnlyList<double[]>? boxes)
+    {
         var evicted = 0;
         foreach (var (key, _) in _entries)
         {
@@ -211,9 +223,43 @@ public sealed class TileCache(IOptions<TilesOptions> options)
                 evicted++;
             }
         }
-        _versions.AddOrUpdate(layer, version, (_, v) => Math.Max(v, version));
         return evicted;
     }
+
+    // A small edit (one parcel) reaches a handful of tiles per zoom: look those addresses up directly, for every format
+    // and layer list the layer is cached in, unless that would take more lookups than scanning the cache.
+    private bool TryProbe(string layer, IReadOnlyList<double[]> boxes, out int evicted)
+    {
+        evicted = 0;
+        var lists = _lists.TryGetValue(layer, out var l) ? l.Keys.ToArray() : [];
+        if (lists.Length == 0) return true; // no tile of this layer was ever cached
+        var ranges = new List<TileRange>();
+        long lookups = 0;
+        foreach (var b in boxes)
+            for (var z = 0; z <= TileMath.MaxZoom; z++)
+            {
+                var r = TileMath.Covering(b[0], b[1], b[2], b[3], z, InvalidationBuffer);
+                ranges.Add(r);
+                lookups += (long)(r.MaxX - r.MinX + 1) * (r.MaxY - r.MinY + 1) * lists.Length * 3;
+                if (lookups > _entries.Count) return false;
+            }
+        foreach (var r in ranges)
+            for (var x = r.MinX; x <= r.MaxX; x++)
+                for (var y = r.MinY; y <= r.MaxY; y++)
+                    foreach (var list in lists)
+                        foreach (var format in Formats)
+                        {
+                            var key = new TileKey(list, r.Z, x, y, format);
+                            if (_entries.ContainsKey(key))
+                            {
+                                Remove(key);
+                                evicted++;
+                            }
+                        }
+        return true;
+    }
+
+    private static readonly TileFormat[] Formats = Enum.GetValues<TileFormat>();
 
     private static bool Touches(TileKey key, double[] box) =>
         TileMath.Covering(box[0], box[1], box[2], box[3], key.Z, InvalidationBuffer).Contains(key.X, key.Y);

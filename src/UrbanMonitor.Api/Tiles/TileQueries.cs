@@ -28,6 +28,9 @@ internal sealed class TileQueries(NpgsqlDataSource db)
     private static readonly Dictionary<string, string> TileJson = TileLayers.All.ToDictionary(l => l.Id, l => TileJsonTemplate
         .Replace("{{table}}", Quote(l.Layer.Table), StringComparison.Ordinal), StringComparer.Ordinal);
 
+    // Raster SQL per (layer, label column), both from the catalogue.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Layer, string? Label), string> _raster = new();
+
     /// <summary>The MVT bytes of one layer of one tile; empty when no feature touches it.</summary>
     public async Task<byte[]> MvtAsync(TileLayer layer, int z, int x, int y, CancellationToken ct)
     {
@@ -44,12 +47,10 @@ internal sealed class TileQueries(NpgsqlDataSource db)
     /// when it is one of the layer's public columns.</summary>
     public async Task<List<RasterFeature>> RasterAsync(TileLayer layer, string? labelColumn, int z, int x, int y, int extent, CancellationToken ct)
     {
-        var label = labelColumn is not null && layer.Layer.PublicColumns.Any(c => c.Name == labelColumn)
-            ? Quote(labelColumn) + "::text"
-            : "NULL::text";
-        var sql = RasterTemplate
+        var label = labelColumn is not null && layer.Layer.PublicColumns.Any(c => c.Name == labelColumn) ? labelColumn : null;
+        var sql = _raster.GetOrAdd((layer.Id, label), k => RasterTemplate
             .Replace("{{table}}", Quote(layer.Layer.Table), StringComparison.Ordinal)
-            .Replace("{{label}}", label, StringComparison.Ordinal);
+            .Replace("{{label}}", k.Label is null ? "NULL::text" : Quote(k.Label) + "::text", StringComparison.Ordinal));
         await using var cmd = db.CreateCommand(sql);
         AddTile(cmd, z, x, y, layer.FeatureCap);
         cmd.Parameters.Add(new NpgsqlParameter<int> { TypedValue = extent, NpgsqlDbType = NpgsqlDbType.Integer });

@@ -81,8 +81,13 @@ internal sealed class TileRenderer : IDisposable
                 if (f.Label is { Length: > 0 } text) labels.Add((text, new SKPoint(f.AnchorX * toPixels, f.AnchorY * toPixels), style));
             }
         }
-        // Labels go on top of every layer's shapes.
-        foreach (var (text, at, style) in labels) DrawLabel(canvas, text, at, style, scale, size);
+        // Labels go on top of every layer's shapes; one shaper per font for the whole tile.
+        if (labels.Count > 0)
+        {
+            using var latin = new SKShaper(_latin);
+            using var arabic = new SKShaper(_arabic);
+            foreach (var (text, at, style) in labels) DrawLabel(canvas, latin, arabic, text, at, style, scale, size);
+        }
 
         using var image = surface.Snapshot();
         using var png = image.Encode(SKEncodedImageFormat.Png, 100);
@@ -135,11 +140,12 @@ internal sealed class TileRenderer : IDisposable
 
     // A label is drawn only where it fits whole inside the tile: a label cut at a tile edge would not line up with
     // its other half, which the neighbouring tile does not draw.
-    private void DrawLabel(SKCanvas canvas, string text, SKPoint at, TileStyle style, int scale, int size)
+    private void DrawLabel(SKCanvas canvas, SKShaper latin, SKShaper arabic, string text, SKPoint at, TileStyle style, int scale, int size)
     {
-        var typeface = IsArabicScript(text) ? _arabic : _latin;
+        var isArabic = IsArabicScript(text);
+        var typeface = isArabic ? _arabic : _latin;
+        var shaper = isArabic ? arabic : latin;
         using var font = new SKFont(typeface, (float)style.LabelSize * scale);
-        using var shaper = new SKShaper(typeface);
         var width = shaper.Shape(text, font).Width;
         var margin = 2f * scale;
         if (at.X - width / 2 < margin || at.X + width / 2 > size - margin || at.Y - font.Size < margin || at.Y + font.Size > size - margin) return;
