@@ -15,6 +15,10 @@ public static class Problems
     public const string InvalidCrs = Prefix + "invalid-crs";
     public const string InvalidBbox = Prefix + "invalid-bbox";
     public const string NotAcceptable = Prefix + "not-acceptable";
+    public const string LayerNotFound = Prefix + "layer-not-found";
+    public const string TileOutOfRange = Prefix + "tile-out-of-range";
+    public const string BadTileRequest = Prefix + "bad-tile-request";
+    public const string TileFormatNotFound = Prefix + "tile-format-not-found";
 
     /// <summary>The default type for a bare status code.</summary>
     public static string TypeFor(int? status) => status switch

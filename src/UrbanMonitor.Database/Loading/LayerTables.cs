@@ -65,11 +65,12 @@ public static class LayerTables
         }
 
         long repaired;
-        await using (var count = new NpgsqlCommand("SELECT count(*) FILTER (WHERE NOT ST_IsValid(geom)) FROM stage", conn))
+        await using (var count = new NpgsqlCommand("SELECT count(*) FILTER (WHERE NOT ST_IsValid(geom)) FROM stage", conn) { CommandTimeout = 0 })
             repaired = (long)(await count.ExecuteScalarAsync(ct))!;
 
         long published;
-        await using (var insert = new NpgsqlCommand(publish, conn))
+        // A million parcels with their indexes and triggers take longer than Npgsql's default 30 s.
+        await using (var insert = new NpgsqlCommand(publish, conn) { CommandTimeout = 0 })
         {
             insert.Parameters.Add(new NpgsqlParameter { Value = cityId });
             published = await insert.ExecuteNonQueryAsync(ct);

@@ -1,0 +1,374 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Npgsql;
+using UrbanMonitor.Api.Hosting;
+using UrbanMonitor.Domain.Tiles;
+
+namespace UrbanMonitor.Api.Tiles;
+
+/// <summary>
+/// Map tiles: <c>/tiles/{layers}/{z}/{x}/{y}.mvt</c> (several layers with a literal comma), <c>.png</c> and
+/// <c>@2x.png</c>, TileJSON at <c>/tiles/{layer}.json</c>, and the OGC API - Tiles routes under
+/// <c>/collections/{id}/tiles</c>. Tiles carry only the catalogue's public columns.
+/// </summary>
+public static partial class TilesApi
+{
+    private const string MvtType = "application/vnd.mapbox-vector-tile";
+    private const string WebMercatorQuadUri = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad";
+
+    [GeneratedRegex("^(?<y>[0-9]{1,9})(?<scale>@2x)?\\.(?<ext>[A-Za-z0-9]+)$")]
+    private static partial Regex TileFile();
+
+    [GeneratedRegex("^[0-9]{1,9}$")]
+    private static partial Regex Number();
+
+    public static WebApplicationBuilder AddTiles(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TilesOptions>().BindConfiguration("Tiles");
+        builder.Services.AddSingleton<TileCache>();
+        builder.Services.AddSingleton<TileQueries>();
+        builder.Services.AddSingleton<TileRenderer>();
+        builder.Services.AddHostedService<TileInvalidationListener>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapTilesApi(this IEndpointRouteBuilder app)
+    {
+        var tiles = app.MapGroup("/tiles").WithTags("Tiles");
+        tiles.MapGet("/{layers}/{z}/{x}/{file}", GetTile).WithName("GetTile")
+            .WithSummary("A vector (.mvt) or raster (.png, @2x.png) tile of one or more layers (comma-separated)")
+            .Produces(StatusCodes.Status200OK, contentType: MvtType)
+            .Produces(StatusCodes.Status200OK, contentType: "image/png")
+            .Produces(StatusCodes.Status204NoContent)
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        tiles.MapGet("/{file}", GetTileJson).WithName("GetTileJson")
+            .WithSummary("TileJSON 3.0 of a layer: /tiles/{layer}.json")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        app.MapGet("/api/cities/{slug}/districts/{code}/package.mbtiles", OfflinePackage.GetAsync).WithTags("Tiles")
+            .WithName("GetDistrictPackage")
+            .WithSummary("Offline package: the district's vector tiles z12-z16 as MBTiles")
+            .Produces(StatusCodes.Status200OK, contentType: "application/vnd.sqlite3")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        app.MapGet("/api/cities/{slug}/districts/{code}/package.gpkg", DistrictGeoPackage.GetAsync).WithTags("Tiles")
+            .WithName("GetDistrictGeoPackage")
+            .WithSummary("Offline package: the district's features of every layer (public columns) as a GeoPackage")
+            .Produces(StatusCodes.Status200OK, contentType: "application/geopackage+sqlite3")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        var ogc = app.MapGroup("/collections/{id}/tiles").WithTags("OGC API - Tiles");
+        ogc.MapGet("/", OgcTilesets).WithName("OgcTilesets")
+            .WithSummary("The tilesets of a collection (WebMercatorQuad vector tiles)")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        ogc.MapGet("/WebMercatorQuad", OgcTileset).WithName("OgcTileset")
+            .WithSummary("Tileset metadata of a collection in WebMercatorQuad")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        ogc.MapGet("/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}", OgcTile).WithName("OgcTile")
+            .WithSummary("A vector tile: tileMatrix = z, tileRow = y, tileCol = x")
+            .Produces(StatusCodes.Status200OK, contentType: MvtType)
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
+    }
+
+    internal static async Task<IResult> GetTile(string layers, string z, string x, string file, HttpContext http,
+        TileCache cache, TileQueries queries, TileRenderer renderer, CancellationToken ct)
+    {
+        var match = TileFile().Match(file);
+        if (!match.Success)
+            return Problem(StatusCodes.Status400BadRequest, Problems.BadTileRequest, "Bad tile request",
+                $"'{file}' is not a tile name: expected {{y}}.mvt, {{y}}.png or {{y}}@2x.png.");
+        var format = (match.Groups["ext"].Value, match.Groups["scale"].Success) switch
+        {
+            ("mvt", false) => TileFormat.Mvt,
+            ("png", false) => TileFormat.Png,
+            ("png", true) => TileFormat.Png2x,
+            _ => (TileFormat?)null,
+        };
+        if (format is null)
+            return Problem(StatusCodes.Status404NotFound, Problems.TileFormatNotFound, "No such tile format",
+                $"Tiles are served as .mvt, .png and @2x.png, not '{file[match.Groups["y"].Length..]}'.");
+        return await ServeAsync(layers, z, x, match.Groups["y"].Value, format.Value, http, cache, queries, renderer, ct);
+    }
+
+    internal static Task<IResult> OgcTile(string id, string tileMatrix, string tileRow, string tileCol, HttpContext http,
+        TileCache cache, TileQueries queries, TileRenderer renderer, CancellationToken ct) =>
+        ServeAsync(id, tileMatrix, tileCol, tileRow, TileFormat.Mvt, http, cache, queries, renderer, ct);
+
+    private static async Task<IResult> ServeAsync(string layerList, string zText, string xText, string yText, TileFormat format,
+        HttpContext http, TileCache cache, TileQueries queries, TileRenderer renderer, CancellationToken ct)
+    {
+        if (!Number().IsMatch(zText) || !Number().IsMatch(xText) || !Number().IsMatch(yText))
+            return Problem(StatusCodes.Status400BadRequest, Problems.BadTileRequest, "Bad tile request",
+                $"Tile coordinates must be non-negative integers, not {zText}/{xText}/{yText}.");
+        int z = int.Parse(zText, CultureInfo.InvariantCulture), x = int.Parse(xText, CultureInfo.InvariantCulture), y = int.Parse(yText, CultureInfo.InvariantCulture);
+
+        var ids = layerList.Split(',');
+        var layers = new List<TileLayer>(ids.Length);
+        foreach (var id in ids)
+        {
+            if (!TileLayers.TryGet(id, out var layer))
+                return Problem(StatusCodes.Status404NotFound, Problems.LayerNotFound, "Layer not found",
+                    $"There is no tiled layer '{id}'. Layers: {string.Join(", ", TileLayers.All.Select(l => l.Id))}.");
+            if (layers.Contains(layer))
+                return Problem(StatusCodes.Status400BadRequest, Problems.BadTileRequest, "Bad tile request", $"Layer '{id}' is named twice.");
+            layers.Add(layer);
+        }
+        if (z > TileMath.MaxZoom || !TileMath.IsValid(z, x, y))
+            return Problem(StatusCodes.Status400BadRequest, Problems.TileOutOfRange, "Tile out of range",
+                z > TileMath.MaxZoom
+                    ? $"Zoom {z} is above the highest zoom, {TileMath.MaxZoom}."
+                    : $"At zoom {z}, x and y run from 0 to {(1L << z) - 1}; {x}/{y} is outside the grid.");
+        foreach (var layer in layers)
+            if (z < layer.MinZoom || z > layer.MaxZoom)
+                return Problem(StatusCodes.Status400BadRequest, Problems.TileOutOfRange, "Tile out of range",
+                    $"Layer '{layer.Id}' is served from zoom {layer.MinZoom} to {layer.MaxZoom}, not at zoom {z}.");
+
+        var key = new TileKey(string.Join(',', layers.Select(l => l.Id)), z, x, y, format);
+        // The work is shared by every request for the tile, so no one request's cancellation stops it.
+        TileEntry entry;
+        try
+        {
+            entry = await cache.GetOrAddAsync(key, () => format == TileFormat.Mvt
+                ? MvtAsync(layers, z, x, y, cache, queries, CancellationToken.None)
+                : renderer.RenderAsync(layers, z, x, y, format == TileFormat.Png2x ? 2 : 1, CancellationToken.None));
+        }
+        catch (NpgsqlException e) when (e is not PostgresException)
+        {
+            return DatabaseUnavailable(e);
+        }
+        return Respond(http, cache, key, entry, format);
+    }
+
+    // Several layers in one tile are the layers' MVT bytes one after the other (a tile is a sequence of layers);
+    // each layer's bytes are cached on their own too, so combinations share the work.
+    private static async Task<byte[]> MvtAsync(List<TileLayer> layers, int z, int x, int y, TileCache cache, TileQueries queries, CancellationToken ct)
+    {
+        if (layers.Count == 1) return await queries.MvtAsync(layers[0], z, x, y, ct);
+        var parts = new List<byte[]>(layers.Count);
+        foreach (var layer in layers)
+        {
+            var part = await cache.GetOrAddAsync(new TileKey(layer.Id, z, x, y, TileFormat.Mvt), () => queries.MvtAsync(layer, z, x, y, ct));
+            parts.Add(part.Bytes);
+        }
+        var all = new byte[parts.Sum(p => p.Length)];
+        var at = 0;
+        foreach (var p in parts)
+        {
+            p.CopyTo(all, at);
+            at += p.Length;
+        }
+        return all;
+    }
+
+    private static IResult Respond(HttpContext http, TileCache cache, TileKey key, TileEntry entry, TileFormat format)
+    {
+        var headers = http.Response.Headers;
+        headers.AccessControlAllowOrigin = "*";
+        headers.AccessControlExposeHeaders = "ETag";
+        // A URL whose ?v= is the layer's current version never changes meaning: cache it for a year. Without v, or
+        // with an old one, the data may change at any edit: a minute.
+        var current = http.Request.Query.TryGetValue("v", out var v) && v.Count == 1 && key.LayerIds.Length == 1
+            && long.TryParse(v[0], NumberStyles.None, CultureInfo.InvariantCulture, out var asked)
+            && asked > 0 && asked == cache.VersionOf(key.LayerIds[0]);
+        headers.CacheControl = current ? "public, max-age=31536000, immutable" : "public, max-age=60";
+        if (entry.Bytes.Length == 0) return Results.NoContent();
+
+        var gzip = format == TileFormat.Mvt && AcceptsGzip(http.Request);
+        if (format == TileFormat.Mvt) headers.Vary = "Accept-Encoding";
+        var etag = gzip ? entry.GzipETag : entry.ETag;
+        headers.ETag = etag;
+        if (http.Request.Headers.IfNoneMatch is { Count: > 0 } inm && Matches(inm.ToString(), entry))
+            return Results.StatusCode(StatusCodes.Status304NotModified);
+
+        if (gzip)
+        {
+            var hadGzip = entry.HasGzip;
+            var compressed = entry.Gzip;
+            if (!hadGzip) cache.Recount(entry); // the cached tile grew by its gzip copy
+            headers.ContentEncoding = "gzip";
+            return Results.Bytes(compressed, MvtType);
+        }
+        return Results.Bytes(entry.Bytes, format == TileFormat.Mvt ? MvtType : "image/png");
+    }
+
+    private static bool AcceptsGzip(HttpRequest request)
+    {
+        foreach (var value in request.GetTypedHeaders().AcceptEncoding)
+            if (value.Value.Equals("gzip", StringComparison.OrdinalIgnoreCase) && (value.Quality ?? 1) > 0) return true;
+        return false;
+    }
+
+    private static bool Matches(string ifNoneMatch, TileEntry entry)
+    {
+        if (ifNoneMatch.Trim() == "*") return true;
+        foreach (var tag in ifNoneMatch.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var t = tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag; // If-None-Match compares weakly
+            if (t == entry.ETag || t == entry.GzipETag) return true;
+        }
+        return false;
+    }
+
+    internal static async Task<IResult> GetTileJson(string file, HttpContext http, TileQueries queries, CancellationToken ct)
+    {
+        if (!file.EndsWith(".json", StringComparison.Ordinal) || !TileLayers.TryGet(file[..^".json".Length], out var layer))
+            return Problem(StatusCodes.Status404NotFound, Problems.LayerNotFound, "Layer not found",
+                $"There is no TileJSON '{file}'. Ask /tiles/{{layer}}.json for one of: {string.Join(", ", TileLayers.All.Select(l => l.Id))}.");
+        LayerSummary summary;
+        try
+        {
+            summary = await queries.SummaryAsync(layer, ct);
+        }
+        catch (NpgsqlException e) when (e is not PostgresException)
+        {
+            return DatabaseUnavailable(e);
+        }
+        var baseUrl = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}";
+        var v = summary.Version.ToString(CultureInfo.InvariantCulture);
+        var bounds = summary.Bounds ?? [-180, -TileMath.MaxLatitude, 180, TileMath.MaxLatitude];
+        var centerZoom = Math.Max(layer.MinZoom, Math.Min(layer.MaxZoom, 16));
+        var doc = new Dictionary<string, object?>
+        {
+            ["tilejson"] = "3.0.0",
+            ["name"] = layer.Layer.Title,
+            ["description"] = layer.Layer.Description,
+            ["version"] = "1.0.0",
+            ["attribution"] = summary.Attribution ?? "UrbanMonitor",
+            ["scheme"] = "xyz",
+            ["tiles"] = new[] { $"{baseUrl}/tiles/{layer.Id}/{{z}}/{{x}}/{{y}}.mvt?v={v}" },
+            ["minzoom"] = layer.MinZoom,
+            ["maxzoom"] = layer.MaxZoom,
+            ["bounds"] = bounds.Select(b => Math.Round(b, 6)).ToArray(),
+            ["center"] = new object[] { Math.Round((bounds[0] + bounds[2]) / 2, 6), Math.Round((bounds[1] + bounds[3]) / 2, 6), centerZoom },
+            ["vector_layers"] = new[]
+            {
+                new Dictionary<string, object>
+                {
+                    ["id"] = layer.Id,
+                    ["description"] = layer.Layer.Description,
+                    ["minzoom"] = layer.MinZoom,
+                    ["maxzoom"] = layer.MaxZoom,
+                    ["fields"] = layer.Layer.PublicColumns.ToDictionary(c => c.Name, c => c.Description),
+                },
+            },
+            ["raster_tiles"] = new[]
+            {
+                $"{baseUrl}/tiles/{layer.Id}/{{z}}/{{x}}/{{y}}.png?v={v}",
+                $"{baseUrl}/tiles/{layer.Id}/{{z}}/{{x}}/{{y}}@2x.png?v={v}",
+            },
+        };
+        http.Response.Headers.AccessControlAllowOrigin = "*";
+        http.Response.Headers.CacheControl = "public, max-age=60";
+        return Results.Json(doc, contentType: "application/json");
+    }
+
+    internal static IResult OgcTilesets(string id, HttpContext http)
+    {
+        if (!TileLayers.TryGet(id, out var layer)) return CollectionMissing(id);
+        var self = $"/collections/{id}/tiles";
+        http.Response.Headers.AccessControlAllowOrigin = "*";
+        return Results.Json(new
+        {
+            links = new[]
+            {
+                Link("self", "application/json", self, "The tilesets of this collection"),
+                Link("collection", "application/json", $"/collections/{id}", "The collection"),
+            },
+            tilesets = new[]
+            {
+                new
+                {
+                    title = $"{layer.Layer.Title} (vector tiles, WebMercatorQuad)",
+                    dataType = "vector",
+                    crs = "http://www.opengis.net/def/crs/EPSG/0/3857",
+                    tileMatrixSetURI = WebMercatorQuadUri,
+                    links = new[]
+                    {
+                        Link("self", "application/json", $"{self}/WebMercatorQuad", "Tileset metadata"),
+                        Link("http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "application/json", WebMercatorQuadUri, "The WebMercatorQuad tile matrix set"),
+                    },
+                },
+            },
+        }, contentType: "application/json");
+    }
+
+    internal static IResult OgcTileset(string id, HttpContext http)
+    {
+        if (!TileLayers.TryGet(id, out var layer)) return CollectionMissing(id);
+        var self = $"/collections/{id}/tiles/WebMercatorQuad";
+        http.Response.Headers.AccessControlAllowOrigin = "*";
+        return Results.Json(new
+        {
+            title = $"{layer.Layer.Title} (vector tiles, WebMercatorQuad)",
+            description = layer.Layer.Description,
+            dataType = "vector",
+            crs = "http://www.opengis.net/def/crs/EPSG/0/3857",
+            tileMatrixSetURI = WebMercatorQuadUri,
+            tileMatrixSetLimits = Enumerable.Range(layer.MinZoom, layer.MaxZoom - layer.MinZoom + 1).Select(z => new
+            {
+                tileMatrix = z.ToString(CultureInfo.InvariantCulture),
+                minTileRow = 0,
+                maxTileRow = (1L << z) - 1,
+                minTileCol = 0,
+                maxTileCol = (1L << z) - 1,
+            }).ToArray(),
+            layers = new[]
+            {
+                new
+                {
+                    id = layer.Id,
+                    title = layer.Layer.Title,
+                    description = layer.Layer.Description,
+                    dataType = "vector",
+                    geometryDimension = layer.Layer.GeometryType.Contains("Polygon", StringComparison.Ordinal) ? 2 : 0,
+                    minTileMatrix = layer.MinZoom.ToString(CultureInfo.InvariantCulture),
+                    maxTileMatrix = layer.MaxZoom.ToString(CultureInfo.InvariantCulture),
+                    propertiesSchema = new
+                    {
+                        type = "object",
+                        properties = layer.Layer.PublicColumns.ToDictionary(c => c.Name, c => new
+                        {
+                            type = c.Type == "date" ? "string" : c.Type,
+                            format = c.Type == "date" ? "date" : null,
+                            description = c.Description,
+                        }),
+                    },
+                },
+            },
+            links = new[]
+            {
+                Link("self", "application/json", self, "This tileset metadata"),
+                Link("http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "application/json", WebMercatorQuadUri, "The WebMercatorQuad tile matrix set"),
+                Link("item", MvtType, $"{self}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", "Mapbox vector tiles", templated: true),
+                Link("describedby", "application/json", $"/tiles/{id}.json", "TileJSON of the same tiles"),
+            },
+        }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull },
+            contentType: "application/json");
+    }
+
+    private static Dictionary<string, object> Link(string rel, string type, string href, string title, bool templated = false)
+    {
+        var link = new Dictionary<string, object> { ["rel"] = rel, ["type"] = type, ["href"] = href, ["title"] = title };
+        if (templated) link["templated"] = true;
+        return link;
+    }
+
+    private static IResult CollectionMissing(string id) => Problem(StatusCodes.Status404NotFound, Problems.LayerNotFound, "Collection not found",
+        $"There is no tiled collection '{id}'. Collections with tiles: {string.Join(", ", TileLayers.All.Select(l => l.Id))}.");
+
+    // The database cannot be reached: the request was fine, so 503 (retry later) rather than a 500.
+    private static IResult DatabaseUnavailable(NpgsqlException e) => Problem(StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,
+        "Database unavailable", "The tiles cannot be made now because the database cannot be reached: " + e.Message);
+
+    private static IResult Problem(int status, string type, string title, string detail) =>
+        TypedResults.Problem(type: type, title: title, statusCode: status, detail: detail);
+}
