@@ -108,7 +108,7 @@ public class SyntheticDemoLoaderTests(TestDatabase db) : IClassFixture<TestDatab
             SELECT count(*) FROM properties p JOIN districts d ON d.city_id = p.city_id AND d.code = p.district_code
             WHERE ST_Within(p.geom, d.geom)
             """));
-        foreach (var table in new[] { "streets", "open_spaces", "built_up", "population_units", "facilities" })
+        foreach (var table in new[] { "streets", "open_spaces", "built_up", "population_units", "facilities", "hazard_zones" })
             Assert.True(await db.ScalarAsync<long>($"SELECT count(*) FROM {table}") > 0, table);
         Assert.Equal(10_000 * 5, await db.ScalarAsync<long>("SELECT sum(population) FROM population_units"));
         Assert.Equal(0, await db.ScalarAsync<long>("""

@@ -364,7 +364,7 @@ public class TilesApiTests(SyntheticTilesService service) : IClassFixture<Synthe
             using var inflate = new GZipStream(new MemoryStream(stored), CompressionMode.Decompress);
             using var tile = new MemoryStream();
             await inflate.CopyToAsync(tile, Ct);
-            var (_, served) = await GetAsync($"/tiles/properties,settlements,districts,transit-stops/{t}.mvt");
+            var (_, served) = await GetAsync($"/tiles/{string.Join(",", UrbanMonitor.Api.Tiles.TileLayers.All.Select(l => l.Id))}/{t}.mvt");
             Assert.Equal(served, tile.ToArray());
             Assert.Contains("properties", MvtText.Decode(tile.ToArray()).Select(l => l.Name));
         }

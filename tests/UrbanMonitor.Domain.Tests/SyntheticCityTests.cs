@@ -126,6 +126,10 @@ public class SyntheticCityTests
         Assert.Equal(10_000 * 5, city.PopulationUnits().Sum(u => u.Population));
         Assert.Equal(city.Districts().Sum(d => d.Population), city.PopulationUnits().Sum(u => u.Population));
         Assert.Equal(["health", "market", "school"], city.Facilities().Select(f => f.Kind).Distinct().Order());
+        var flood = city.HazardZones();
+        Assert.Equal(["high", "medium"], flood.Select(z => z.Level));
+        Assert.All(flood, z => Assert.True(z.Geometry.IsValid));
+        Assert.False(flood[0].Geometry.Intersection(flood[1].Geometry).Area > 1e-12, "the medium band surrounds the high one without overlapping it");
     }
 
     [Fact]

@@ -46,7 +46,20 @@ public static class LayerCatalogue
             Code, Name,
             new("capacity", "string", "low or high (SDG 11.2.1)."),
             new("mode", "string", "bus, metro, rail, matatu, …"),
+            new("peak_departures", "integer", "Departures in the stop's busiest weekday hour (GTFS imports); null when unknown."),
         ]),
+        new("streets", "streets", "Streets", "Street centre lines (for network access, SDG 11.2.1).", "MultiLineString",
+            [Name, new("class", "string", "Street class: arterial, local, …")]),
+        new("open-spaces", "open_spaces", "Open spaces", "Public open spaces: parks, squares, playgrounds (SDG 11.7.1).", "MultiPolygon",
+            [Name, new("kind", "string", "park, square, playground, …")]),
+        new("built-up", "built_up", "Built-up area", "Built-up extent per epoch (SDG 11.3.1 land consumption).", "MultiPolygon",
+            [new("epoch", "integer", "Year of the extent.")]),
+        new("population-units", "population_units", "Population units", "Census or estimate units for areal interpolation of population.", "MultiPolygon",
+            [Code, new("population", "integer", "Residents (persons)."), new("year", "integer", "Year of the count.")]),
+        new("hazard-zones", "hazard_zones", "Hazard zones", "Areas exposed to a hazard (flood, landslide, …).", "MultiPolygon",
+            [new("hazard", "string", "flood, landslide, earthquake, …"), new("level", "string", "Exposure level.")]),
+        new("facilities", "facilities", "Facilities", "Schools, health facilities, markets and other services.", "Point",
+            [new("kind", "string", "school, health, market, …"), Name]),
     ];
 
     private static readonly Dictionary<string, LayerDefinition> ById = All.ToDictionary(l => l.Id, StringComparer.Ordinal);

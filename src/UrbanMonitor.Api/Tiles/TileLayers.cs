@@ -26,6 +26,13 @@ public static class TileLayers
         ["settlements"] = (8, 22, 5_000),
         ["districts"] = (4, 20, 2_000),
         ["transit-stops"] = (11, 22, 5_000),
+        // Reference layers (0004_reference_layer_tiles.sql): street segments are ~100 m, parks a block.
+        ["streets"] = (13, 22, 5_000),
+        ["open-spaces"] = (11, 22, 5_000),
+        ["built-up"] = (6, 18, 2_000),
+        ["population-units"] = (8, 20, 2_000),
+        ["hazard-zones"] = (8, 20, 2_000),
+        ["facilities"] = (12, 22, 5_000),
     };
 
     public static IReadOnlyList<TileLayer> All { get; } = LayerCatalogue.All

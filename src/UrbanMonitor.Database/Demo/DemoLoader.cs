@@ -57,6 +57,7 @@ public sealed class DemoLoader(NpgsqlDataSource dataSource, IProgress<string>? p
                 ("population-units", source, () => city.PopulationUnits().Select(u => new StagedFeature
                     { Code = u.Code, Population = u.Population, Year = 2020, Geometry = u.Geometry })),
                 ("facilities", source, () => city.Facilities().Select(f => new StagedFeature { Kind = f.Kind, Name = f.Name, Geometry = f.Geometry })),
+                ("hazard-zones", source, () => city.HazardZones().Select(z => new StagedFeature { Kind = z.Hazard, Name = z.Level, Geometry = z.Geometry })),
             ],
             ct);
     }

@@ -21,6 +21,7 @@ public static class LayerTables
         ["built-up"] = Embedded("publish_built_up.sql"),
         ["population-units"] = Embedded("publish_population_units.sql"),
         ["facilities"] = Embedded("publish_facilities.sql"),
+        ["hazard-zones"] = Embedded("publish_hazard_zones.sql"),
     };
 
     /// <summary>Layer ids this catalogue can load.</summary>

@@ -28,6 +28,9 @@ public sealed record SyntheticBuiltUp(int Epoch, Polygon Geometry);
 /// <summary>A 1 km census-like grid cell with the people living in it.</summary>
 public sealed record SyntheticPopulationUnit(string Code, long Population, Polygon Geometry);
 
+/// <summary>A hazard zone: the flood plain of the river that crosses the city.</summary>
+public sealed record SyntheticHazardZone(string Hazard, string Level, NetTopologySuite.Geometries.Geometry Geometry);
+
 /// <summary>A school, clinic or market at a street corner.</summary>
 public sealed record SyntheticFacility(string Kind, string Name, Point Geometry);
 
@@ -277,6 +280,18 @@ public sealed class SyntheticCity
             double x1 = Math.Min(x0 + cell, w - Street / 2), y1 = Math.Min(y0 + cell, h - Street / 2);
             return new SyntheticPopulationUnit($"PU-{i}-{j}", c.Value, Ring((x0, y0), (x1, y0), (x1, y1), (x0, y1)));
         }).ToList();
+    }
+
+    /// <summary>The flood plain of a river crossing the city a third of the way up: a 60 m band of high exposure
+    /// inside a 200 m band of medium exposure.</summary>
+    public IReadOnlyList<SyntheticHazardZone> HazardZones()
+    {
+        var (w, h) = Extent;
+        double y = h / 3, l = -Street / 2, r = w - Street / 2;
+        Polygon Band(double half) => Ring((l, y - half), (r, y - half), (r, y + half), (l, y + half));
+        var medium = Band(100).Difference(Band(30));
+        medium.SRID = 4326;
+        return [new("flood", "high", Band(30)), new("flood", "medium", medium)];
     }
 
     /// <summary>A school, clinic or market at the corner of every 15th block.</summary>
