@@ -141,6 +141,15 @@ public class ImportTests(ImportService s) : IClassFixture<ImportService>
     }
 
     [Fact]
+    public async Task ARawUploadLabelledAsAFormAsCurlDataBinaryDoesIsReadAsTheFile()
+    {
+        await s.CityAsync("curl-city");
+        var job = await s.ImportAsync("/api/cities/curl-city/layers/open-spaces",
+            ImportService.FeatureCollection(ImportService.Square(67, 36.7)), "application/x-www-form-urlencoded");
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task ARequiredValueMissingIsReportedWithHowToGiveIt()
     {
         await s.CityAsync("noepoch-city");

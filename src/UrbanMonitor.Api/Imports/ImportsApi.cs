@@ -104,9 +104,19 @@ public static class ImportsApi
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = max + 1;
         Stream body = http.Request.Body;
         string? name = null;
-        if (http.Request.HasFormContentType)
+        // Only multipart is a form here: curl --data-binary labels a raw file application/x-www-form-urlencoded.
+        if (http.Request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) == true)
         {
-            var form = await http.Request.ReadFormAsync(ct);
+            IFormCollection form;
+            try
+            {
+                form = await http.Request.ReadFormAsync(ct);
+            }
+            catch (InvalidDataException e)
+            {
+                return (false, null, TypedResults.Problem(type: Problems.BadRequest, title: "Unreadable form", statusCode: 400,
+                    detail: "The multipart form cannot be read: " + e.Message));
+            }
             var upload = form.Files.GetFile("file") ?? form.Files.FirstOrDefault();
             if (upload is null)
                 return (false, null, TypedResults.Problem(type: Problems.BadRequest, title: "No file", statusCode: 400,
