@@ -3,6 +3,7 @@ using UrbanMonitor.Api.Cities;
 using UrbanMonitor.Api.Features;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Imports;
+using UrbanMonitor.Api.Settlements;
 using UrbanMonitor.Api.Tiles;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -18,6 +19,7 @@ app.MapAuthApi();
 app.MapCitiesApi();
 app.MapImportsApi();
 app.MapFeaturesApi();
+app.MapSettlementsApi();
 app.MapTilesApi();
 app.MapApiDocs();
 

@@ -1,0 +1,88 @@
+-- One settlement's analysis as JSON ($1: settlement id). Areas and lengths in metres on the spheroid (geography);
+-- access by straight-line distance (no street network yet). Population inside an area share assumes people are
+-- spread evenly over the settlement (areal interpolation).
+WITH s AS (
+    SELECT s.*, c.slug AS city, s.geom::geography AS g,
+           ST_Area(s.geom::geography) AS area_m2, ST_Perimeter(s.geom::geography) AS perimeter_m, z.utm,
+           ST_Transform(s.geom, z.utm) AS u,
+           -- Index-usable boxes around the settlement (the geography distance test alone cannot use the index).
+           ST_Transform(ST_Expand(ST_Transform(s.geom, z.utm), 510), 4326) AS near500,
+           ST_Transform(ST_Expand(ST_Transform(s.geom, z.utm), 1010), 4326) AS near1000
+    FROM settlements s JOIN cities c ON c.id = s.city_id
+    -- The settlement's UTM zone: buffers and coverage shares are computed there, in metres.
+    CROSS JOIN LATERAL (SELECT (CASE WHEN ST_Y(ST_Centroid(s.geom)) >= 0 THEN 32600 ELSE 32700 END
+                                + least(60, floor((ST_X(ST_Centroid(s.geom)) + 180) / 6)::int + 1)) AS utm) z
+    WHERE s.id = $1
+)
+SELECT json_build_object(
+    'id', s.id,
+    'code', s.code,
+    'name', s.name,
+    'city', s.city,
+    'source', s.source,
+    'surveyedOn', s.surveyed_on,
+    'population', s.population,
+    'households', s.households,
+    'metrics', json_build_object(
+        'areaM2', round(s.area_m2::numeric, 1),
+        'areaHa', round((s.area_m2 / 10000)::numeric, 4),
+        'perimeterM', round(s.perimeter_m::numeric, 1),
+        'compactness', round((4 * pi() * s.area_m2 / nullif(s.perimeter_m ^ 2, 0))::numeric, 4),
+        'compactnessMethod', 'Polsby-Popper: 4·π·area / perimeter² (1 = a circle)',
+        'populationPerKm2', CASE WHEN s.population IS NULL THEN NULL ELSE round((s.population / (s.area_m2 / 1e6))::numeric, 1) END,
+        'householdsPerHa', CASE WHEN s.households IS NULL THEN NULL ELSE round((s.households / (s.area_m2 / 1e4))::numeric, 2) END,
+        'note', CASE WHEN s.population IS NULL THEN 'No population is recorded for this settlement: densities are not computed.' END),
+    'districts', coalesce((
+        SELECT json_agg(json_build_object('code', d.code, 'name', d.name,
+                   'areaM2', round(x.a::numeric, 1), 'shareOfSettlement', round((x.a / nullif(s.area_m2, 0))::numeric, 4))
+                   ORDER BY x.a DESC)
+        FROM districts d
+        CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(d.geom, s.geom)::geography) AS a) x
+        WHERE d.city_id = s.city_id AND d.geom && s.geom AND ST_Intersects(d.geom, s.geom) AND x.a > 0.01), '[]'::json),
+    'overlaps', coalesce((
+        SELECT json_agg(json_build_object('id', o.id, 'code', o.code, 'name', o.name, 'areaM2', round(x.a::numeric, 1)) ORDER BY x.a DESC)
+        FROM settlements o
+        CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(o.geom, s.geom)::geography) AS a) x
+        WHERE o.city_id = s.city_id AND o.id <> s.id AND o.geom && s.geom AND ST_Intersects(o.geom, s.geom) AND x.a > 0.01), '[]'::json),
+    'properties', (
+        SELECT json_build_object(
+            'total', coalesce(sum(n), 0),
+            'byStatus', coalesce(json_object_agg(st, n) FILTER (WHERE st IS NOT NULL), '{}'::json),
+            'registrationCoverage', round((sum(n) FILTER (WHERE st = 'registered'))::numeric / nullif(sum(n), 0), 4))
+        FROM (SELECT p.status AS st, count(*) AS n
+              FROM properties p
+              WHERE p.city_id = s.city_id AND p.geom && s.geom AND ST_Intersects(ST_PointOnSurface(p.geom), s.geom)
+              GROUP BY p.status) q),
+    'exposure', coalesce((
+        SELECT json_agg(json_build_object('hazard', h.hazard, 'level', h.level,
+                   'areaM2', round(x.a::numeric, 1), 'shareOfArea', round((x.a / nullif(s.area_m2, 0))::numeric, 4),
+                   'populationExposed', CASE WHEN s.population IS NULL THEN NULL ELSE round(s.population * x.a / nullif(s.area_m2, 0)) END)
+                   ORDER BY h.hazard, h.level)
+        FROM (SELECT hazard, level, ST_Union(geom) AS geom FROM hazard_zones
+              WHERE city_id = s.city_id AND geom && s.geom GROUP BY hazard, level) h
+        CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(h.geom, s.geom)::geography) AS a) x
+        WHERE x.a > 0.01), '[]'::json),
+    'access', json_build_object(
+        'method', 'straight-line distance from the settlement boundary (0 when inside); shares of the settlement area within 500 m and 1 km of a stop, computed in the settlement''s UTM zone',
+        'transit', (
+            SELECT json_build_object(
+                'nearestStopM', (SELECT round(ST_Distance(t.geom::geography, s.g)::numeric, 1) FROM transit_stops t
+                                 WHERE t.city_id = s.city_id ORDER BY t.geom <-> s.geom LIMIT 1),
+                'nearestHighCapacityStopM', (SELECT round(ST_Distance(t.geom::geography, s.g)::numeric, 1) FROM transit_stops t
+                                 WHERE t.city_id = s.city_id AND t.capacity = 'high' ORDER BY t.geom <-> s.geom LIMIT 1),
+                'shareWithin500m', (SELECT coalesce(round((ST_Area(ST_Intersection(s.u, ST_Buffer(ST_Collect(ST_Transform(t.geom, s.utm)), 500, 'quad_segs=8')))
+                                                  / nullif(ST_Area(s.u), 0))::numeric, 4), 0)
+                                    FROM transit_stops t WHERE t.city_id = s.city_id AND t.geom && s.near500 AND ST_DWithin(t.geom::geography, s.g, 500)),
+                'shareWithin1km', (SELECT coalesce(round((ST_Area(ST_Intersection(s.u, ST_Buffer(ST_Collect(ST_Transform(t.geom, s.utm)), 1000, 'quad_segs=8')))
+                                                 / nullif(ST_Area(s.u), 0))::numeric, 4), 0)
+                                   FROM transit_stops t WHERE t.city_id = s.city_id AND t.geom && s.near1000 AND ST_DWithin(t.geom::geography, s.g, 1000)))),
+        'facilities', coalesce((
+            SELECT json_object_agg(k.kind, (
+                SELECT round(ST_Distance(f.geom::geography, s.g)::numeric, 1) FROM facilities f
+                WHERE f.city_id = s.city_id AND f.kind = k.kind ORDER BY f.geom <-> s.geom LIMIT 1))
+            FROM (SELECT DISTINCT kind FROM facilities WHERE city_id = s.city_id) k), '{}'::json)),
+    'links', json_build_array(
+        json_build_object('rel', 'self', 'type', 'application/json', 'href', '/api/settlements/' || s.id),
+        json_build_object('rel', 'item', 'type', 'application/geo+json', 'href', '/collections/settlements/items/' || s.id))
+)::text
+FROM s;
