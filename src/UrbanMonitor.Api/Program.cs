@@ -3,6 +3,7 @@ using UrbanMonitor.Api.Cities;
 using UrbanMonitor.Api.Features;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Imports;
+using UrbanMonitor.Api.Indicators;
 using UrbanMonitor.Api.Settlements;
 using UrbanMonitor.Api.Tiles;
 
@@ -20,6 +21,7 @@ app.MapCitiesApi();
 app.MapImportsApi();
 app.MapFeaturesApi();
 app.MapSettlementsApi();
+app.MapIndicatorsApi();
 app.MapTilesApi();
 app.MapApiDocs();
 

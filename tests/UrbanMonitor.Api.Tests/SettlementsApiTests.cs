@@ -134,5 +134,17 @@ public class RioSettlementsTests(TestDatabase db) : IClassFixture<TestDatabase>
         Assert.Equal("154", main.GetProperty("code").GetString());
         Assert.True(main.GetProperty("shareOfSettlement").GetDouble() > 0.9);
         Assert.Equal(69_156, ro.RootElement.GetProperty("population").GetInt64());
+
+        // SDG 11.1.1 for Rio is the favela population over the neighbourhoods' population, straight from the two layers.
+        using var slum = JsonDocument.Parse(await client.GetStringAsync("/api/indicators/11.1.1?city=rio-de-janeiro", ct));
+        Assert.Equal(Math.Round(100.0 * 1_434_829 / 6_282_227, 2), slum.RootElement.GetProperty("value").GetDouble());
+        // Rio has no built-up layer: 11.3.1 says why instead of giving a number.
+        using var land = JsonDocument.Parse(await client.GetStringAsync("/api/indicators/11.3.1?city=rio-de-janeiro", ct));
+        Assert.Equal(JsonValueKind.Null, land.RootElement.GetProperty("value").ValueKind);
+        Assert.Contains("built-up", land.RootElement.GetProperty("reason").GetString());
+        // 11.2.1 for one neighbourhood (Rocinha) with the real stops, stating its method.
+        using var access = JsonDocument.Parse(await client.GetStringAsync("/api/indicators/11.2.1?city=rio-de-janeiro&district=154", ct));
+        Assert.InRange(access.RootElement.GetProperty("value").GetDouble(), 50, 100);
+        Assert.Contains("Straight-line", access.RootElement.GetProperty("method").GetString());
     }
 }

@@ -41,7 +41,9 @@ public sealed class DemoLoader(NpgsqlDataSource dataSource, IProgress<string>? p
         var city = new SyntheticCity(parcels, seed);
         var source = new LayerSource($"UrbanMonitor synthetic city generator (seed {seed}, {parcels} parcels)", "CC0 1.0 (generated data)");
         return LoadCityAsync(
-            new CityDefinition("synthetic", SyntheticCity.CityCode, "Synthetic City", "ZZ", []),
+            // Five people per parcel now; 60 % of that in 2005, the first built-up epoch (for SDG 11.3.1).
+            new CityDefinition("synthetic", SyntheticCity.CityCode, "Synthetic City", "ZZ",
+                [(2005, parcels * 3L, "generator: 3 people per parcel"), (2020, parcels * 5L, "generator: 5 people per parcel")]),
             [
                 ("districts", source, () => city.Districts().Select(d => new StagedFeature
                     { Code = d.Code, Name = d.Name, Population = d.Population, Geometry = d.Geometry })),

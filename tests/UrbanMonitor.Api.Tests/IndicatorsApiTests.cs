@@ -1,0 +1,110 @@
+using System.Net;
+using System.Text.Json;
+using UrbanMonitor.Api.Tests.Infrastructure;
+
+namespace UrbanMonitor.Api.Tests;
+
+public class IndicatorsApiTests(SyntheticCityService service) : IClassFixture<SyntheticCityService>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<JsonElement> GetAsync(string url)
+    {
+        using var client = service.Api.CreateClient();
+        using var response = await client.GetAsync(url, Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        using var doc = JsonDocument.Parse(text);
+        return doc.RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task TheListGivesEachIndicatorsDefinitionFormulaUnitAndMethod()
+    {
+        var list = (await GetAsync("/api/indicators")).GetProperty("indicators").EnumerateArray().ToList();
+        Assert.Equal(["11.1.1", "11.2.1", "11.3.1", "11.7.1", "registration-coverage"], list.Select(i => i.GetProperty("code").GetString()));
+        Assert.All(list, i => Assert.False(string.IsNullOrEmpty(i.GetProperty("formula").GetString())));
+    }
+
+    [Fact]
+    public async Task SlumPopulationShareIsSettlementPopulationOverTheDistrictsPopulation()
+    {
+        var r = await GetAsync("/api/indicators/11.1.1?city=synthetic");
+        var expected = await service.Db.ScalarAsync<double>(
+            "SELECT 100.0 * (SELECT sum(population) FROM settlements) / (SELECT sum(population) FROM districts)");
+        Assert.Equal(Math.Round(expected, 2), r.GetProperty("value").GetDouble());
+        Assert.Equal("%", r.GetProperty("unit").GetString());
+        Assert.True(r.GetProperty("inputs").GetProperty("settlementPopulation").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task LandConsumptionComparesTheTwoBuiltUpEpochsWithPopulationGrowth()
+    {
+        var r = await GetAsync("/api/indicators/11.3.1?city=synthetic");
+        var a0 = await service.Db.ScalarAsync<double>("SELECT ST_Area(geom::geography) FROM built_up WHERE epoch = 2005");
+        var a1 = await service.Db.ScalarAsync<double>("SELECT ST_Area(geom::geography) FROM built_up WHERE epoch = 2020");
+        var expected = Math.Log(a1 / a0) / Math.Log(5.0 / 3.0);
+        Assert.Equal(expected, r.GetProperty("value").GetDouble(), 3);
+        Assert.Equal(2005, r.GetProperty("inputs").GetProperty("first").GetInt32());
+        Assert.True(r.GetProperty("inputs").GetProperty("builtUpPerPersonEndM2").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task OpenSpaceShareIsTheParksInsideTheLatestBuiltUpExtent()
+    {
+        var r = await GetAsync("/api/indicators/11.7.1?city=synthetic");
+        var expected = await service.Db.ScalarAsync<double>("""
+            SELECT 100 * ST_Area(ST_Intersection((SELECT ST_Union(geom) FROM open_spaces), b.geom)::geography) / ST_Area(b.geom::geography)
+            FROM built_up b WHERE epoch = 2020
+            """);
+        Assert.InRange(r.GetProperty("value").GetDouble(), expected * 0.99, expected * 1.01);
+        Assert.True(expected > 0);
+        Assert.Contains("2020", r.GetProperty("inputs").GetProperty("builtUpSource").GetString());
+        Assert.InRange(r.GetProperty("inputs").GetProperty("populationWithin400mShare").GetDouble(), 1, 100);
+    }
+
+    [Fact]
+    public async Task TransitAccessSaysItsMethodAndLeavesOutStopsWithoutPeakService()
+    {
+        var before = await GetAsync("/api/indicators/11.2.1?city=synthetic");
+        Assert.Contains("Straight-line", before.GetProperty("method").GetString());
+        var value = before.GetProperty("value").GetDouble();
+        Assert.InRange(value, 1, 100);
+        // Stops that run no peak-hour service no longer count: with none left, nobody has access.
+        await service.Db.ScalarAsync<long>("WITH u AS (UPDATE transit_stops SET peak_departures = 0 RETURNING 1) SELECT count(*) FROM u");
+        try
+        {
+            var after = await GetAsync("/api/indicators/11.2.1?city=synthetic");
+            Assert.Equal(0, after.GetProperty("value").GetDouble());
+            Assert.True(after.GetProperty("inputs").GetProperty("stopsWithoutPeakService").GetInt64() > 0);
+        }
+        finally
+        {
+            await service.Db.ScalarAsync<long>("WITH u AS (UPDATE transit_stops SET peak_departures = NULL RETURNING 1) SELECT count(*) FROM u");
+        }
+    }
+
+    [Fact]
+    public async Task RegistrationCoverageCountsRegisteredAmongActiveProperties()
+    {
+        await service.Db.ScalarAsync<long>("WITH u AS (UPDATE properties SET status = 'registered' WHERE id IN (SELECT id FROM properties ORDER BY id LIMIT 50) RETURNING 1) SELECT count(*) FROM u");
+        var r = await GetAsync("/api/indicators/registration-coverage?city=synthetic");
+        Assert.Equal(Math.Round(100 * 50.0 / 2000, 2), r.GetProperty("value").GetDouble());
+        var d = await GetAsync("/api/indicators/registration-coverage?city=synthetic&district=1");
+        Assert.Equal("1", d.GetProperty("district").GetString());
+    }
+
+    [Theory]
+    [InlineData("/api/indicators/9.9.9?city=synthetic", 404)]
+    [InlineData("/api/indicators/11.1.1", 400)]
+    [InlineData("/api/indicators/11.1.1?city=atlantis", 404)]
+    [InlineData("/api/indicators/11.1.1?city=synthetic&district=99", 404)]
+    [InlineData("/api/indicators/11.1.1?city=synthetic&at=2020-01-01", 400)]
+    public async Task BadRequestsAreProblems(string url, int status)
+    {
+        using var client = service.Api.CreateClient();
+        using var response = await client.GetAsync(url, Ct);
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+}
