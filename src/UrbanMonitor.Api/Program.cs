@@ -3,11 +3,13 @@ using UrbanMonitor.Api.Cities;
 using UrbanMonitor.Api.Features;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Imports;
+using UrbanMonitor.Api.Registration;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddUrbanMonitorHosting();
 builder.AddUrbanMonitorAuth();
 builder.AddImports();
+builder.AddRegistration();
 
 var app = builder.Build();
 app.UseUrbanMonitorHosting();
@@ -16,6 +18,7 @@ app.MapAuthApi();
 app.MapCitiesApi();
 app.MapImportsApi();
 app.MapFeaturesApi();
+app.MapRegistrationApi();
 app.MapApiDocs();
 
 app.Run();
