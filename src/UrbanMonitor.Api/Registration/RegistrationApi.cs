@@ -35,7 +35,7 @@ public static class RegistrationApi
     public static IEndpointRouteBuilder MapRegistrationApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/properties").WithTags("Registration");
-        api.MapPost("/", Create).RequireAuthorization().WithName("RegisterProperty")
+        api.MapPost("/", (HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(() => Create(http, db, ct))).RequireAuthorization().WithName("RegisterProperty")
             .WithSummary("Register a surveyed property (GeoJSON Feature; land officer of its district; Idempotency-Key honoured)")
             .Produces(StatusCodes.Status201Created, contentType: "application/geo+json")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden)
@@ -46,24 +46,42 @@ public static class RegistrationApi
         api.MapGet("/{id:long}/history", History).WithName("GetPropertyHistory")
             .WithSummary("Every version of a property in order")
             .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPut("/{id:long}", Update).RequireAuthorization().WithName("UpdateProperty")
+        api.MapPut("/{id:long}", (long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(() => Update(id, http, db, ct))).RequireAuthorization().WithName("UpdateProperty")
             .WithSummary("Replace a property's geometry and/or attributes with a reason (If-Match required)")
             .Produces(StatusCodes.Status200OK, contentType: "application/geo+json")
             .ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status428PreconditionRequired)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        api.MapDelete("/{id:long}", Retire).RequireAuthorization().WithName("RetireProperty")
+        api.MapDelete("/{id:long}", (long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(() => Retire(id, http, db, ct))).RequireAuthorization().WithName("RetireProperty")
             .WithSummary("Retire a property (a new version with status retired; nothing is deleted; If-Match required)")
             .Produces(StatusCodes.Status200OK, contentType: "application/geo+json")
             .ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status428PreconditionRequired);
         api.MapPost("/{id:long}/verify", (long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) =>
-                Advance(id, "surveyed", "verified", http, db, ct)).RequireAuthorization().WithName("VerifyProperty")
+                Guard(() => Advance(id, "surveyed", "verified", http, db, ct))).RequireAuthorization().WithName("VerifyProperty")
             .WithSummary("surveyed → verified, by a supervisor other than the surveyor")
             .Produces(StatusCodes.Status200OK, contentType: "application/geo+json").ProducesProblem(StatusCodes.Status409Conflict);
         api.MapPost("/{id:long}/register", (long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) =>
-                Advance(id, "verified", "registered", http, db, ct)).RequireAuthorization().WithName("RegisterVerifiedProperty")
+                Guard(() => Advance(id, "verified", "registered", http, db, ct))).RequireAuthorization().WithName("RegisterVerifiedProperty")
             .WithSummary("verified → registered, by a supervisor other than the surveyor")
             .Produces(StatusCodes.Status200OK, contentType: "application/geo+json").ProducesProblem(StatusCodes.Status409Conflict);
         return app;
+    }
+
+    /// <summary>Input that PostgreSQL itself refuses (text it cannot store, coordinates out of range for geography, a
+    /// code taken by a concurrent registration) is the client's problem: a 4xx, never a 500.</summary>
+    private static async Task<IResult> Guard(Func<Task<IResult>> work)
+    {
+        try
+        {
+            return await work();
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return P.Problem(StatusCodes.Status409Conflict, P.CodeTaken, "Conflict", "A concurrent request registered the same thing: " + e.MessageText);
+        }
+        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState == PostgresErrorCodes.InternalError)
+        {
+            return P.Unprocessable(P.InvalidProperty, "Invalid property", "PostgreSQL refused the input: " + e.MessageText);
+        }
     }
 
     // ---- who may do what ----
