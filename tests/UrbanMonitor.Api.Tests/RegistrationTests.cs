@@ -333,6 +333,9 @@ public class RegistrationTests(MazarRegistrationService service) : IClassFixture
         Assert.Equal(1, earlier.RootElement.GetProperty("properties").GetProperty("version").GetInt32());
         Assert.Equal(225, earlier.RootElement.GetProperty("properties").GetProperty("areaM2").GetDouble(), 1.0);
         Assert.Equal(versions[0].GetProperty("geometry").GetRawText(), earlier.RootElement.GetProperty("geometry").GetRawText());
+        // The same instant with its '+' offset left unescaped (a space once decoded).
+        using var unescaped = JsonDocument.Parse(await officer.GetStringAsync($"{location}?at={versions[0].GetProperty("validFrom").GetString()}", Ct));
+        Assert.Equal(1, unescaped.RootElement.GetProperty("properties").GetProperty("version").GetInt32());
         using var now = JsonDocument.Parse(await officer.GetStringAsync(location, Ct));
         Assert.Equal(2, now.RootElement.GetProperty("properties").GetProperty("version").GetInt32());
 

@@ -153,6 +153,8 @@ public static class RegistrationApi
             at = new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) - TimeSpan.FromTicks(10);
             return true;
         }
+        // An unescaped '+' of an offset arrives as a space.
+        text = text.Replace(' ', '+');
         if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t))
         {
             at = t.ToUniversalTime();
