@@ -36,6 +36,9 @@ public class RegistrationTests(MazarRegistrationService service) : IClassFixture
             posted++;
         }
         Assert.Equal(157, posted);
+        // The demo loader's rows got their version 1 from the insert trigger too.
+        Assert.Equal(157, await service.Db.ScalarAsync<long>(
+            "SELECT count(*) FROM property_versions v JOIN cities c ON c.id = v.city_id WHERE c.slug = 'mazar-e-sharif' AND v.version = 1 AND v.reason = 'created' AND v.changed_by IS NULL"));
         Assert.Equal(157, await service.Db.ScalarAsync<long>(
             "SELECT count(*) FROM property_versions v JOIN cities c ON c.id = v.city_id WHERE c.slug = 'mazar-copy' AND v.version = 1 AND v.valid_to IS NULL"));
         // The same parcels in the same places as the demo loader put them.
@@ -203,6 +206,11 @@ public class RegistrationTests(MazarRegistrationService service) : IClassFixture
         var staffBody = await staffRead.Content.ReadAsStringAsync(Ct);
         Assert.Contains("محمد کریمی", JsonDocument.Parse(staffBody).RootElement.GetProperty("properties").GetProperty("rights")[0].GetProperty("party").GetProperty("name").GetString());
 
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, location);
+        conditional.Headers.TryAddWithoutValidation("If-None-Match", "\"v1\"");
+        using var notModified = await officer.SendAsync(conditional, Ct);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+
         using var anonymous = service.Client();
         using var publicRead = await anonymous.GetAsync(location, Ct);
         Assert.Equal(HttpStatusCode.OK, publicRead.StatusCode);
@@ -306,6 +314,16 @@ public class RegistrationTests(MazarRegistrationService service) : IClassFixture
         using var grown = await PutAsync(officer, location, Feature(Square(spot, 16), "1", "907", "1", reason: "grown by a metre"), "\"v1\"");
         Assert.Equal(HttpStatusCode.OK, grown.StatusCode); // itself is excluded from the overlap check
         Assert.NotEqual(before, await service.CountsAsync());
+
+        // An edit drawn over a registered parcel is refused like a registration, and changes nothing.
+        var inside = await service.Db.ScalarAsync<string>(
+            "SELECT ST_X(p) || ' ' || ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM properties WHERE code = 'MZR-1-15-22') x");
+        var xy = inside.Split(' ').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var afterEdit = await service.CountsAsync();
+        using var overlapping = await PutAsync(officer, location, Feature(Square((xy[0], xy[1]), 12, -6, -6), "1", "907", "1", reason: "moved onto a neighbour"), "\"v2\"");
+        var problem = await AssertProblemAsync(overlapping, 422, "overlap");
+        Assert.Contains(problem.GetProperty("conflicts").EnumerateArray(), c => c.GetProperty("code").GetString() == "MZR-1-15-22");
+        Assert.Equal(afterEdit, await service.CountsAsync());
     }
 
     [Fact]

@@ -304,7 +304,10 @@ public static class RegistrationApi
         if (!await reader.ReadAsync(ct))
             return P.Problem(StatusCodes.Status404NotFound, P.PropertyNotFound, "Property not found",
                 at is null ? $"There is no property {id}." : $"Property {id} did not exist at {at:O}.");
-        http.Response.Headers.ETag = ETag(reader.GetInt32(1));
+        var etag = ETag(reader.GetInt32(1));
+        http.Response.Headers.ETag = etag;
+        if (http.Request.Headers.IfNoneMatch.Any(v => v is not null && v.Split(',').Any(t => t.Trim() == etag || t.Trim() == "W/" + etag)))
+            return Results.StatusCode(StatusCodes.Status304NotModified);
         return Results.Text(reader.GetString(0), GeoJson);
     }
 
