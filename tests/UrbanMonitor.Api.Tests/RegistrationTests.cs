@@ -147,7 +147,28 @@ public class RegistrationTests(MazarRegistrationService service) : IClassFixture
         await Refused(officer, new StringContent("{\"type\":", System.Text.Encoding.UTF8, "application/json"), 400, "bad-request");
         await Refused(officer, new StringContent("<xml/>", System.Text.Encoding.UTF8, "text/xml"), 415, "unsupported-media-type");
         await Refused(service.Client(TestTokens.For("gis-reader")), Feature(Square(spot), "1", "901", "10"), 403, "forbidden-role");
+        using (var anonymous = await service.Client().PostAsync("/api/properties", Feature(Square(spot), "1", "901", "12"), Ct))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+            Assert.Equal("application/problem+json", anonymous.Content.Headers.ContentType?.MediaType);
+        }
         Assert.Equal(before, await service.CountsAsync());
+    }
+
+    [Fact]
+    public async Task TwoOverlappingParcelsRegisteredAtTheSameMomentCannotBothPass()
+    {
+        service.Require();
+        var spot = service.FreeSpot();
+        using var a = service.Client(Officer);
+        using var b = service.Client(TestTokens.For("land-officer", "mazar-e-sharif:1"));
+        var results = await Task.WhenAll(
+            a.PostAsync("/api/properties", Feature(Square(spot, 15), "1", "912", "1"), Ct),
+            b.PostAsync("/api/properties", Feature(Square(spot, 15, 5, 5), "1", "912", "2"), Ct));
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.UnprocessableEntity], results.Select(r => r.StatusCode).Order());
+        await AssertProblemAsync(results.Single(r => r.StatusCode == HttpStatusCode.UnprocessableEntity), 422, "overlap");
+        Assert.Equal(1, await service.Db.ScalarAsync<long>("SELECT count(*) FROM properties WHERE block = '912'"));
+        foreach (var r in results) r.Dispose();
     }
 
     [Fact]
