@@ -57,6 +57,17 @@ public sealed class MazarRegistrationService : IAsyncLifetime
         var spots = new List<(double, double)>();
         while (await reader.ReadAsync()) spots.Add((reader.GetDouble(0), reader.GetDouble(1)));
         _spots = spots;
+        await reader.DisposeAsync();
+
+        // Mazar district 2 has no parcels: any point well inside it is free.
+        await using var inTwo = Db.DataSource.CreateCommand("""
+            SELECT ST_X(p), ST_Y(p) FROM (
+                SELECT ST_PointOnSurface(ST_Buffer(d.geom::geography, -40)::geometry) AS p
+                FROM districts d JOIN cities c ON c.id = d.city_id WHERE c.slug = 'mazar-e-sharif' AND d.code = '2') x
+            """);
+        await using var two = await inTwo.ExecuteReaderAsync();
+        await two.ReadAsync();
+        SpotInDistrict2 = (two.GetDouble(0), two.GetDouble(1));
     }
 
     public async ValueTask DisposeAsync()
@@ -71,6 +82,9 @@ public sealed class MazarRegistrationService : IAsyncLifetime
         if (SkipReason is not null && PostgisServer.OnCi) Assert.Fail("CI=true and " + SkipReason);
         Assert.SkipWhen(SkipReason is not null, SkipReason ?? "");
     }
+
+    /// <summary>A free place well inside Mazar district 2 (which has no parcels).</summary>
+    public (double X, double Y) SpotInDistrict2 { get; private set; }
 
     /// <summary>A place in Mazar district 1 that no other test uses, far from every parcel.</summary>
     public (double X, double Y) FreeSpot()

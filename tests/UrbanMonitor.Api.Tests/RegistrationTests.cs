@@ -200,6 +200,21 @@ public class RegistrationTests(MazarRegistrationService service) : IClassFixture
         var problem = await AssertProblemAsync(response, 403, "forbidden-district");
         Assert.Contains("mazar-e-sharif:2", problem.GetProperty("detail").GetString());
         Assert.Equal(before, await service.CountsAsync());
+
+        // Nor edit, retire or verify a district-2 parcel that an admin registered.
+        using var admin = service.Client(TestTokens.For("admin"));
+        using var created = await admin.PostAsync("/api/properties", Feature(Square(service.SpotInDistrict2), "2", "902", "2"), Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var location = created.Headers.Location!.ToString();
+        var afterAdmin = await service.CountsAsync();
+        using var edit = await PutAsync(officer, location, Feature(Square(service.SpotInDistrict2, 16), "2", "902", "2", reason: "not mine"), "\"v1\"");
+        await AssertProblemAsync(edit, 403, "forbidden-district");
+        using var retire = new HttpRequestMessage(HttpMethod.Delete, location);
+        retire.Headers.TryAddWithoutValidation("If-Match", "\"v1\"");
+        await AssertProblemAsync(await officer.SendAsync(retire, Ct), 403, "forbidden-district");
+        using var supervisor = service.Client(TestTokens.For("supervisor", "mazar-e-sharif:1"));
+        await AssertProblemAsync(await supervisor.PostAsync(location + "/verify", null, Ct), 403, "forbidden-district");
+        Assert.Equal(afterAdmin, await service.CountsAsync());
     }
 
     [Fact]
