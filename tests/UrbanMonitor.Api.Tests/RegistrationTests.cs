@@ -172,6 +172,30 @@ public class RegistrationTests(MazarRegistrationService service) : IClassFixture
     }
 
     [Fact]
+    public async Task AParcelMayCrossItsDistrictBoundaryBySurveyNoiseButNotBy5Metres()
+    {
+        service.Require();
+        // A disc of 10 m radius on the vertex of district 1's boundary farthest from any parcel, clipped to the
+        // district grown by 0.5 m or by 5 m.
+        async Task<string> Clipped(double grownBy) => await service.Db.ScalarAsync<string>("""
+            WITH d AS (SELECT d.geom FROM districts d JOIN cities c ON c.id = d.city_id WHERE c.slug = 'mazar-e-sharif' AND d.code = '1'),
+            far AS (
+                SELECT v.pt FROM d, LATERAL (SELECT (ST_DumpPoints(ST_ExteriorRing(ST_GeometryN(d.geom, 1)))).geom AS pt) v
+                ORDER BY (SELECT p.geom <-> v.pt FROM properties p ORDER BY p.geom <-> v.pt LIMIT 1) DESC
+                LIMIT 1)
+            SELECT ST_AsGeoJSON(ST_Intersection(ST_Buffer(d.geom::geography, $1)::geometry, ST_Buffer(far.pt::geography, 10)::geometry))
+            FROM d, far
+            """, grownBy);
+        using var officer = service.Client(Officer);
+        var before = await service.CountsAsync();
+        using var far = await officer.PostAsync("/api/properties", Feature(await Clipped(5), "1", "913", "1"), Ct);
+        await AssertProblemAsync(far, 422, "outside-district");
+        Assert.Equal(before, await service.CountsAsync());
+        using var near = await officer.PostAsync("/api/properties", Feature(await Clipped(0.5), "1", "913", "2"), Ct);
+        Assert.Equal(HttpStatusCode.Created, near.StatusCode);
+    }
+
+    [Fact]
     public async Task AParcelSentInUtmZone42IsStoredInWgs84WithItsGeodesicArea()
     {
         service.Require();

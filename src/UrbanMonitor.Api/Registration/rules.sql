@@ -8,7 +8,9 @@ WITH c AS (
 )
 SELECT
     EXISTS (SELECT 1 FROM d) AS district_exists,
-    coalesce((SELECT ST_CoveredBy(c.g, ST_Buffer(d.geom::geography, 1.0)::geometry) FROM c, d), false) AS inside,
+    -- The 1 m buffer of the district is only built for parcels on its edge (CASE keeps the order).
+    coalesce((SELECT CASE WHEN ST_CoveredBy(c.g, d.geom) THEN true
+                          ELSE ST_CoveredBy(c.g, ST_Buffer(d.geom::geography, 1.0)::geometry) END FROM c, d), false) AS inside,
     (SELECT ST_Area(c.g::geography) FROM c) AS area_m2,
     (SELECT coalesce(json_agg(json_build_object('code', o.code, 'id', o.id, 'overlapM2', round(o.area::numeric, 3), 'overlap', o.wkt)
                               ORDER BY o.area DESC), '[]')::text
