@@ -398,10 +398,10 @@ public static class RegistrationApi
         }
         if (cityId is not int city)
             return P.Problem(StatusCodes.Status404NotFound, P.PropertyNotFound, "Property not found", $"There is no property {id}.");
-        await using var tx2 = await conn.BeginTransactionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
         // The city lock first (the order registrations take), then the row.
-        await LockCityAsync(conn, tx2, city, ct);
-        var row = await LockRowAsync(conn, tx2, id, ct);
+        await LockCityAsync(conn, tx, city, ct);
+        var row = await LockRowAsync(conn, tx, id, ct);
         if (row is null)
             return P.Problem(StatusCodes.Status404NotFound, P.PropertyNotFound, "Property not found", $"There is no property {id}.");
         if (Forbidden(http.User, roles, row.Slug, row.District) is { } forbidden) return forbidden;
@@ -409,17 +409,17 @@ public static class RegistrationApi
             return P.Problem(StatusCodes.Status412PreconditionFailed, P.PreconditionFailed, "Stale version",
                 $"{row.Code} has changed: its current ETag is {ETag(row.Version)}. GET it again and reapply your edit.",
                 new Dictionary<string, object?> { ["currentETag"] = ETag(row.Version) });
-        var (change, problem) = await decide(conn, tx2, row);
+        var (change, problem) = await decide(conn, tx, row);
         if (problem is not null) return problem;
 
-        await using (var close = new NpgsqlCommand(CloseVersionSql, conn, tx2))
+        await using (var close = new NpgsqlCommand(CloseVersionSql, conn, tx))
         {
             close.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
             close.Parameters.Add(new NpgsqlParameter { Value = id });
             await close.ExecuteNonQueryAsync(ct);
         }
         int version;
-        await using (var next = new NpgsqlCommand(NewVersionSql, conn, tx2))
+        await using (var next = new NpgsqlCommand(NewVersionSql, conn, tx))
         {
             next.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
             next.Parameters.Add(new NpgsqlParameter { Value = id });
@@ -430,8 +430,8 @@ public static class RegistrationApi
             next.Parameters.Add(new NpgsqlParameter { Value = change.Reason, NpgsqlDbType = NpgsqlDbType.Text });
             version = (int)(await next.ExecuteScalarAsync(ct))!;
         }
-        var feature = WithRepair(await FeatureAsync(conn, tx2, id, null, true, ct) ?? throw new InvalidOperationException("The property cannot be read back."), change.Repair);
-        await tx2.CommitAsync(ct);
+        var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The property cannot be read back."), change.Repair);
+        await tx.CommitAsync(ct);
         http.Response.Headers.ETag = ETag(version);
         return Results.Text(feature, GeoJson);
     }
