@@ -4,6 +4,7 @@ using UrbanMonitor.Api.Features;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Imports;
 using UrbanMonitor.Api.Indicators;
+using UrbanMonitor.Api.Registration;
 using UrbanMonitor.Api.Settlements;
 using UrbanMonitor.Api.Tiles;
 
@@ -12,6 +13,7 @@ builder.AddUrbanMonitorHosting();
 builder.AddUrbanMonitorAuth();
 builder.AddImports();
 builder.AddTiles();
+builder.AddRegistration();
 
 var app = builder.Build();
 app.UseUrbanMonitorHosting();
@@ -23,6 +25,7 @@ app.MapFeaturesApi();
 app.MapSettlementsApi();
 app.MapIndicatorsApi();
 app.MapTilesApi();
+app.MapRegistrationApi();
 app.MapApiDocs();
 
 app.Run();

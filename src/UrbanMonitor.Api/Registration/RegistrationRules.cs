@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using UrbanMonitor.Api.Hosting;
+
+namespace UrbanMonitor.Api.Registration;
+
+/// <summary>Stable RFC 9457 problem types of registration.</summary>
+public static class RegistrationProblems
+{
+    public const string InvalidGeoJson = Problems.Prefix + "invalid-geojson";
+    public const string GeometryType = Problems.Prefix + "geometry-type";
+    public const string InvalidGeometry = Problems.Prefix + "invalid-geometry";
+    public const string OutsideDistrict = Problems.Prefix + "outside-district";
+    public const string ImplausibleArea = Problems.Prefix + "implausible-area";
+    public const string Overlap = Problems.Prefix + "overlap";
+    public const string CodeTaken = Problems.Prefix + "code-taken";
+    public const string DistrictNotFound = Problems.Prefix + "district-not-found";
+    public const string InvalidProperty = Problems.Prefix + "invalid-property";
+    public const string PropertyNotFound = Problems.Prefix + "property-not-found";
+    public const string ForbiddenDistrict = Problems.Prefix + "forbidden-district";
+    public const string ForbiddenRole = Problems.Prefix + "forbidden-role";
+    public const string FourEyes = Problems.Prefix + "four-eyes";
+    public const string StatusConflict = Problems.Prefix + "status-conflict";
+    public const string PreconditionRequired = Problems.Prefix + "precondition-required";
+    public const string PreconditionFailed = Problems.Prefix + "precondition-failed";
+    public const string IdempotencyKeyReused = Problems.Prefix + "idempotency-key-reused";
+
+    public static IResult Problem(int status, string type, string title, string detail, IDictionary<string, object?>? extensions = null) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title, type: type, extensions: extensions);
+
+    public static IResult Unprocessable(string type, string title, string detail, IDictionary<string, object?>? extensions = null) =>
+        Problem(StatusCodes.Status422UnprocessableEntity, type, title, detail, extensions);
+}
+
+/// <summary>
+/// The geometry rules every write goes through, evaluated by PostGIS: Polygon/MultiPolygon only; valid (or repaired
+/// with <c>ST_MakeValid</c> on request); inside its district (1 m tolerance); plausible area; no overlap with active
+/// parcels beyond a tolerance; a unique code. Areas are geodesic, in m².
+/// </summary>
+public static class RegistrationRules
+{
+    /// <summary>Overlaps up to this area (m²) are survey noise and accepted.</summary>
+    public const double OverlapToleranceM2 = 0.5;
+    public const double MinAreaM2 = 10;
+    public const double MaxAreaM2 = 1_000_000;
+
+    private static readonly string NormalizeSql = Sql.Load("Registration/normalize.sql");
+    private static readonly string RulesSql = Sql.Load("Registration/rules.sql");
+
+    /// <summary>A geometry that passed the type and validity rules: EWKB in EPSG:4326, and what a repair did (or null).</summary>
+    public sealed record Candidate(byte[] Ewkb, Dictionary<string, object?>? Repair);
+
+    /// <summary>Parses and checks the type and validity; returns the candidate or the 422 problem.</summary>
+    public static async Task<(Candidate? Candidate, IResult? Problem)> NormalizeAsync(
+        NpgsqlDataSource db, string geoJson, int srid, bool repair, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand(NormalizeSql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = geoJson, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = srid });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = repair });
+        try
+        {
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            var type = reader.GetString(0);
+            var empty = reader.GetBoolean(1);
+            var valid = reader.GetBoolean(2);
+            var reason = reader.IsDBNull(3) ? null : reader.GetString(3);
+            var location = reader.IsDBNull(4) ? null : reader.GetString(4);
+            if (type is not ("POLYGON" or "MULTIPOLYGON") || empty)
+                return (null, RegistrationProblems.Unprocessable(RegistrationProblems.GeometryType, "Not a polygon",
+                    $"A parcel must be a non-empty Polygon or MultiPolygon; this geometry is {(empty ? "an empty " : "a ")}{type}."));
+            if (!valid && !repair)
+                return (null, RegistrationProblems.Unprocessable(RegistrationProblems.InvalidGeometry, "Invalid geometry",
+                    $"{reason}{(location is null ? "" : " at " + location)}. Fix it, or send ?repair=true to repair it with ST_MakeValid.",
+                    new Dictionary<string, object?> { ["reason"] = reason, ["location"] = location }));
+            var ewkb = (byte[])reader.GetValue(5);
+            var repairReport = valid ? null : new Dictionary<string, object?>
+            {
+                ["method"] = "ST_MakeValid",
+                ["reason"] = reason,
+                ["location"] = location,
+            };
+            return (new Candidate(ewkb, repairReport), null);
+        }
+        catch (PostgresException e) when (e.SqlState.StartsWith("XX", StringComparison.Ordinal) || e.SqlState.StartsWith("22", StringComparison.Ordinal))
+        {
+            return (null, RegistrationProblems.Unprocessable(RegistrationProblems.InvalidGeoJson, "Unreadable geometry",
+                "PostGIS cannot read the geometry: " + e.MessageText));
+        }
+    }
+
+    /// <summary>Checks district, area, overlaps and code in the caller's transaction; null when every rule holds.</summary>
+    public static async Task<IResult?> CheckAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, Candidate candidate, int cityId, string citySlug, string district,
+        string code, long? exclude, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(RulesSql, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = candidate.Ewkb, NpgsqlDbType = NpgsqlDbType.Bytea });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = district, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)exclude ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = code, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = OverlapToleranceM2 });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        if (!reader.GetBoolean(0))
+            return RegistrationProblems.Unprocessable(RegistrationProblems.DistrictNotFound, "Unknown district",
+                $"{citySlug} has no district '{district}'.");
+        if (!reader.GetBoolean(1))
+            return RegistrationProblems.Unprocessable(RegistrationProblems.OutsideDistrict, "Outside its district",
+                $"The parcel is not inside district {citySlug}:{district} (1 m tolerance).");
+        var area = reader.GetDouble(2);
+        if (area is < MinAreaM2 or > MaxAreaM2)
+            return RegistrationProblems.Unprocessable(RegistrationProblems.ImplausibleArea, "Implausible area",
+                string.Create(CultureInfo.InvariantCulture, $"The parcel's area is {area:0.##} m²; a parcel must have between {MinAreaM2:0} m² and {MaxAreaM2:0} m²."),
+                new Dictionary<string, object?> { ["areaM2"] = Math.Round(area, 2) });
+        using var conflicts = JsonDocument.Parse(reader.GetString(3));
+        if (conflicts.RootElement.GetArrayLength() > 0)
+        {
+            var list = string.Join("; ", conflicts.RootElement.EnumerateArray().Select(c =>
+                string.Create(CultureInfo.InvariantCulture, $"{c.GetProperty("code").GetString()} by {c.GetProperty("overlapM2").GetDecimal()} m²")));
+            return RegistrationProblems.Unprocessable(RegistrationProblems.Overlap, "Overlaps registered parcels",
+                string.Create(CultureInfo.InvariantCulture, $"The parcel overlaps active parcels beyond the tolerance of {OverlapToleranceM2} m²: {list}."),
+                new Dictionary<string, object?>
+                {
+                    ["conflicts"] = conflicts.RootElement.Clone(),
+                    ["location"] = conflicts.RootElement[0].GetProperty("overlap").GetString(),
+                });
+        }
+        if (reader.GetBoolean(4))
+            return RegistrationProblems.Unprocessable(RegistrationProblems.CodeTaken, "Code already used",
+                $"The code {code} is already used in {citySlug}; codes are never reused.");
+        return null;
+    }
+}

@@ -1,0 +1,1 @@
+SELECT id, code FROM cities WHERE slug = $1;

@@ -1,0 +1,26 @@
+-- One property as a GeoJSON Feature: the version valid at $2 (the current one when $2 is null). Parties (names, ID
+-- documents) only when $3 is true; anonymous readers never get them.
+SELECT json_build_object(
+           'type', 'Feature',
+           'id', v.property_id,
+           'geometry', ST_AsGeoJSON(v.geom, 9)::json,
+           'properties', json_build_object(
+               'code', v.code, 'city', c.slug, 'district', v.district_code, 'block', v.block, 'parcel', v.parcel,
+               'status', v.status, 'version', v.version, 'validFrom', v.valid_from, 'validTo', v.valid_to,
+               'areaM2', round(ST_Area(v.geom::geography)::numeric, 2), 'attributes', v.attributes,
+               'rights', CASE WHEN $3::boolean THEN (
+                   SELECT coalesce(json_agg(json_build_object(
+                              'kind', r.kind, 'share', r.share, 'validFrom', r.valid_from, 'validTo', r.valid_to,
+                              'party', json_build_object('kind', pa.kind, 'name', pa.name, 'idDocument', pa.id_document))
+                              ORDER BY r.id), '[]')
+                   FROM rights r
+                   JOIN parties pa ON pa.city_id = r.city_id AND pa.id = r.party_id
+                   WHERE r.city_id = v.city_id AND r.property_id = v.property_id
+                     AND r.valid_from <= coalesce($2::timestamptz, now())
+                     AND (r.valid_to IS NULL OR r.valid_to > coalesce($2::timestamptz, now()))) END))::text AS feature,
+       v.version
+FROM property_versions v
+JOIN cities c ON c.id = v.city_id
+WHERE v.property_id = $1
+  AND CASE WHEN $2::timestamptz IS NULL THEN v.valid_to IS NULL
+           ELSE v.valid_from <= $2::timestamptz AND (v.valid_to IS NULL OR v.valid_to > $2::timestamptz) END;

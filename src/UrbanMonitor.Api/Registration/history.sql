@@ -1,0 +1,12 @@
+-- Every version of property $1 in order; who changed it only for authenticated staff ($2).
+SELECT json_build_object(
+           'id', $1::bigint,
+           'code', max(v.code),
+           'versions', json_agg(json_build_object(
+               'version', v.version, 'validFrom', v.valid_from, 'validTo', v.valid_to, 'status', v.status,
+               'changedBy', CASE WHEN $2::boolean THEN v.changed_by END, 'reason', v.reason,
+               'areaM2', round(ST_Area(v.geom::geography)::numeric, 2), 'geometry', ST_AsGeoJSON(v.geom, 9)::json)
+               ORDER BY v.version))::text
+FROM property_versions v
+WHERE v.property_id = $1
+HAVING count(*) > 0;
