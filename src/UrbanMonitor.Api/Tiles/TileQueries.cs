@@ -16,6 +16,10 @@ internal sealed record LayerSummary(long Version, string? Attribution, double[]?
 internal sealed class TileQueries(NpgsqlDataSource db)
 {
     private static readonly string MvtTemplate = Sql.Load("Tiles/mvt.sql");
+    private static readonly string MvtAtSql = Sql.Load("Tiles/mvt_at.sql");
+
+    /// <summary>Layers whose history is kept, so <c>?at=</c> reads them as they were; others are served as they are.</summary>
+    public static bool HasHistory(TileLayer layer) => layer.Id == "properties";
     private static readonly string RasterTemplate = Sql.Load("Tiles/raster.sql");
     private static readonly string TileJsonTemplate = Sql.Load("Tiles/tilejson.sql");
     private static readonly string VersionsSql = Sql.Load("Tiles/versions.sql");
@@ -40,6 +44,17 @@ internal sealed class TileQueries(NpgsqlDataSource db)
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = layer.Id, NpgsqlDbType = NpgsqlDbType.Text });
         // Prepared once per pooled connection (Npgsql keeps it), as pgbench -M prepared does: no parse and plan per tile.
         await cmd.PrepareAsync(ct);
+        return await cmd.ExecuteScalarAsync(ct) as byte[] ?? [];
+    }
+
+    /// <summary>The MVT bytes of one layer as it was at <paramref name="at"/> (layers without history: as they are now).</summary>
+    public async Task<byte[]> MvtAtAsync(TileLayer layer, int z, int x, int y, DateTimeOffset at, CancellationToken ct)
+    {
+        if (!HasHistory(layer)) return await MvtAsync(layer, z, x, y, ct);
+        await using var cmd = db.CreateCommand(MvtAtSql);
+        AddTile(cmd, z, x, y, layer.FeatureCap);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = layer.Id, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         return await cmd.ExecuteScalarAsync(ct) as byte[] ?? [];
     }
 

@@ -132,6 +132,9 @@ public static partial class TilesApi
                 return Problem(StatusCodes.Status400BadRequest, Problems.TileOutOfRange, "Tile out of range",
                     $"Layer '{layer.Id}' is served from zoom {layer.MinZoom} to {layer.MaxZoom}, not at zoom {z}.");
 
+        if (http.Request.Query.ContainsKey("at"))
+            return await ServeAtAsync(layers, z, x, y, format, http, queries, ct);
+
         var key = new TileKey(string.Join(',', layers.Select(l => l.Id)), z, x, y, format);
         // The work is shared by every request for the tile, so no one request's cancellation stops it.
         TileEntry entry;
@@ -146,6 +149,40 @@ public static partial class TilesApi
             return DatabaseUnavailable(e);
         }
         return Respond(http, cache, key, entry, format);
+    }
+
+    // ?at=: the registry as it was (properties from their versions; layers without history as they are). Not cached:
+    // past tiles are rare and each instant is its own tile. The ETag is still the hash of the bytes.
+    private static async Task<IResult> ServeAtAsync(List<TileLayer> layers, int z, int x, int y, TileFormat format, HttpContext http,
+        TileQueries queries, CancellationToken ct)
+    {
+        if (!Registration.RegistrationApi.TryParseAt(http.Request.Query["at"].ToString(), out var at) || at is null)
+            return Problem(StatusCodes.Status400BadRequest, Problems.BadTileRequest, "Bad at",
+                $"at must be an RFC 3339 timestamp or a date (YYYY-MM-DD), not '{http.Request.Query["at"]}'.");
+        if (format != TileFormat.Mvt)
+            return Problem(StatusCodes.Status400BadRequest, Problems.BadTileRequest, "at= on raster tiles",
+                "The registry as of an instant is served as vector tiles (.mvt) only.");
+        byte[] bytes;
+        try
+        {
+            var parts = new List<byte[]>(layers.Count);
+            foreach (var layer in layers) parts.Add(await queries.MvtAtAsync(layer, z, x, y, at.Value, ct));
+            bytes = parts.SelectMany(p => p).ToArray();
+        }
+        catch (NpgsqlException e) when (e is not PostgresException)
+        {
+            return DatabaseUnavailable(e);
+        }
+        var headers = http.Response.Headers;
+        headers.AccessControlAllowOrigin = "*";
+        headers.AccessControlExposeHeaders = "ETag";
+        headers.CacheControl = at.Value < DateTimeOffset.UtcNow.AddMinutes(-1) ? "public, max-age=3600" : "public, max-age=60";
+        if (bytes.Length == 0) return Results.NoContent();
+        var entry = new TileEntry(bytes);
+        headers.ETag = entry.ETag;
+        if (http.Request.Headers.IfNoneMatch is { Count: > 0 } inm && Matches(inm.ToString(), entry))
+            return Results.StatusCode(StatusCodes.Status304NotModified);
+        return Results.Bytes(bytes, MvtType);
     }
 
     // Several layers in one tile are the layers' MVT bytes one after the other (a tile is a sequence of layers);
