@@ -83,6 +83,7 @@ URBANMONITOR_DB=$CONN "${CLI[@]}" users demo "${DB_ARGS[@]}" --out "$STATE/demo-
 um_say "Serving on http://127.0.0.1:$PORT  (API docs /docs, OpenAPI /api, health /health/ready; Ctrl-C stops)"
 URBANMONITOR_DB=$CONN \
 URBANMONITOR_Logging__Console__FormatterName=${URBANMONITOR_Logging__Console__FormatterName:-simple} \
+URBANMONITOR_Tiles__DiskCacheDirectory=${URBANMONITOR_Tiles__DiskCacheDirectory-$ROOT/tiles/cache} \
 ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production} \
   "${API[@]}" --urls "http://127.0.0.1:$PORT" --contentRoot "$ROOT/src/UrbanMonitor.Api/bin/Release/net10.0" &
 API_PID=$!

@@ -75,6 +75,9 @@ public sealed class TilesOptions
 
     /// <summary>Folder of the style files (<c>{layer}.json</c>); empty: <c>tiles/styles</c> beside the service.</summary>
     public string StylesDirectory { get; set; } = "";
+
+    /// <summary>Folder of the optional disk cache (./run.sh: <c>tiles/cache</c>); empty: no disk cache.</summary>
+    public string DiskCacheDirectory { get; set; } = "";
 }
 
 /// <summary>
@@ -96,6 +99,7 @@ public sealed class TileCache(IOptions<TilesOptions> options)
     private readonly ConcurrentDictionary<string, long> _generations = new(StringComparer.Ordinal);
     private readonly Lock _evicting = new();
     private readonly long _maxBytes = options.Value.CacheMegabytes * 1024L * 1024L;
+    private readonly TileDiskCache _disk = new(options.Value.DiskCacheDirectory);
     private long _bytes;
     private long _clock;
     private volatile bool _enabled;
@@ -133,7 +137,9 @@ public sealed class TileCache(IOptions<TilesOptions> options)
         if (running != mine.Task) return await running;
         try
         {
-            var entry = new TileEntry(await compute());
+            var stored = _enabled ? _disk.TryRead(key) : null;
+            var entry = new TileEntry(stored ?? await compute());
+            if (stored is null && _enabled && Generations(key.LayerIds).SequenceEqual(generations)) _disk.Write(key, entry.Bytes);
             Put(key, entry, generations);
             mine.SetResult(entry);
             return entry;
@@ -184,6 +190,7 @@ public sealed class TileCache(IOptions<TilesOptions> options)
     public void Enable(IReadOnlyDictionary<string, long> versions)
     {
         Clear();
+        _disk.Reconcile(versions);
         foreach (var (layer, version) in versions) _versions[layer] = version;
         _enabled = true;
     }
@@ -206,6 +213,7 @@ public sealed class TileCache(IOptions<TilesOptions> options)
         foreach (var (key, task) in _inflight)
             if (Array.IndexOf(key.LayerIds, layer) >= 0) _inflight.TryRemove(KeyValuePair.Create(key, task));
         var evicted = boxes is not null && TryProbe(layer, boxes, out var probed) ? probed : Scan(layer, boxes);
+        _disk.Invalidate(layer, version, boxes);
         _versions.AddOrUpdate(layer, version, (_, v) => Math.Max(v, version));
         return evicted;
     }

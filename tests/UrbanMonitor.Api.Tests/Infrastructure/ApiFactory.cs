@@ -5,12 +5,12 @@ using Microsoft.Extensions.Configuration;
 namespace UrbanMonitor.Api.Tests.Infrastructure;
 
 /// <summary>The real service in memory, on a test class's own database.</summary>
-public sealed class ApiFactory(string connectionString) : WebApplicationFactory<Program>
+public sealed class ApiFactory(string connectionString, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(new Dictionary<string, string?>
+        builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["DB"] = connectionString,
             ["Auth:SigningKey"] = TestTokens.Key,
