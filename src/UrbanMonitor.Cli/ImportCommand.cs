@@ -80,12 +80,12 @@ public sealed class ImportCommand : AsyncCommand<ImportCommand.Settings>
                 {
                     var task = ctx.AddTask("staging features");
                     task.IsIndeterminate = true;
-                    await runner.RunAsync(job, new SyncProgress(n => task.Description = $"staged {n:N0} features"), cancellationToken);
+                    await runner.RunAsync(job, new SyncProgress<long>(n => task.Description = $"staged {n:N0} features"), cancellationToken);
                     task.IsIndeterminate = false;
                     task.Value = task.MaxValue;
                 });
             else
-                await runner.RunAsync(job, new SyncProgress(n => Console.WriteLine($"  staged {n:N0} features")), cancellationToken);
+                await runner.RunAsync(job, new SyncProgress<long>(n => Console.WriteLine($"  staged {n:N0} features")), cancellationToken);
 
             await using var cmd = db.CreateCommand(
                 "SELECT status, features_read, features_invalid, features_published, coalesce(error, '') FROM import_jobs WHERE id = $1");
@@ -104,9 +104,4 @@ public sealed class ImportCommand : AsyncCommand<ImportCommand.Settings>
             }
             return status == "succeeded" ? 0 : 6;
         });
-
-    private sealed class SyncProgress(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
-    }
 }

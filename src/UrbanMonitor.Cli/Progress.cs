@@ -8,17 +8,19 @@ public static class Progress
     public static async Task<T> RunAsync<T>(string title, Func<IProgress<string>, Task<T>> work)
     {
         if (!AnsiConsole.Profile.Capabilities.Interactive)
-            return await work(new SyncProgress(message => Console.WriteLine("  " + message)));
-        return await AnsiConsole.Status().StartAsync(title, ctx => work(new SyncProgress(message =>
+            return await work(new SyncProgress<string>(message => Console.WriteLine("  " + message)));
+        return await AnsiConsole.Status().StartAsync(title, ctx => work(new SyncProgress<string>(message =>
         {
             ctx.Status(Markup.Escape(message));
             AnsiConsole.MarkupLineInterpolated($"  {message}");
         })));
     }
 
-    // Progress<T> posts to the thread pool, so lines could arrive after the work ends; report synchronously instead.
-    private sealed class SyncProgress(Action<string> report) : IProgress<string>
-    {
-        public void Report(string value) => report(value);
-    }
+}
+
+/// <summary>Reports on the caller's thread: Progress&lt;T&gt; posts to the thread pool, so lines could arrive after the
+/// work ends.</summary>
+public sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

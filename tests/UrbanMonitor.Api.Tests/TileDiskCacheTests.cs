@@ -9,9 +9,11 @@ public class TileDiskCacheTests(TestDatabase db) : IClassFixture<TestDatabase>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static (int X, int Y) Tile(double lon, double lat, int z) =>
-        ((int)Math.Floor((lon + 180) / 360 * (1 << z)),
-         (int)Math.Floor((1 - Math.Log(Math.Tan(lat * Math.PI / 180) + 1 / Math.Cos(lat * Math.PI / 180)) / Math.PI) / 2 * (1 << z)));
+    private static (int X, int Y) Tile(double lon, double lat, int z)
+    {
+        var t = UrbanMonitor.Domain.Tiles.TileMath.TileAt(lon, lat, z);
+        return (t.X, t.Y);
+    }
 
     [Fact]
     public async Task TilesSurviveARestartOnDiskAndAnEditDeletesOnlyTheFilesItTouches()

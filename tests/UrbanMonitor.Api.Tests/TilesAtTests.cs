@@ -22,9 +22,8 @@ public class TilesAtTests(SyntheticCityService service) : IClassFixture<Syntheti
         var lon = await service.Db.ScalarAsync<double>("SELECT ST_X(ST_Centroid(geom)) FROM properties WHERE id = $1", id);
         var lat = await service.Db.ScalarAsync<double>("SELECT ST_Y(ST_Centroid(geom)) FROM properties WHERE id = $1", id);
         const int z = 17;
-        var x = (int)Math.Floor((lon + 180) / 360 * (1 << z));
-        var y = (int)Math.Floor((1 - Math.Log(Math.Tan(lat * Math.PI / 180) + 1 / Math.Cos(lat * Math.PI / 180)) / Math.PI) / 2 * (1 << z));
-        var url = $"/tiles/properties/{z}/{x}/{y}.mvt";
+        var tile = UrbanMonitor.Domain.Tiles.TileMath.TileAt(lon, lat, z);
+        var url = $"/tiles/properties/{z}/{tile.X}/{tile.Y}.mvt";
 
         var before = await GetAsync(url);
         Assert.Equal(HttpStatusCode.OK, before.Status);

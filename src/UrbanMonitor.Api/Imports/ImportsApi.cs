@@ -71,7 +71,7 @@ public static class ImportsApi
             await queue.EnqueueAsync(job, file, ct);
             keep = true;
             var location = $"/api/imports/{job.JobId}";
-            return Results.Json(new
+            return TypedResults.Accepted(location, new
             {
                 id = job.JobId,
                 status = "queued",
@@ -80,8 +80,7 @@ public static class ImportsApi
                 crs = $"EPSG:{job.Srid}",
                 mode = request.Mode,
                 links = new[] { new { rel = "status", type = "application/json", href = location } },
-            }, statusCode: StatusCodes.Status202Accepted, contentType: "application/json") is var result
-                ? new AcceptedWithLocation(location, result) : result;
+            });
         }
         catch (ImportRejectedException e)
         {
@@ -183,14 +182,4 @@ public static class ImportsApi
 
     private static IResult ImportMissing(Guid id) => TypedResults.Problem(type: Problems.NotFound, title: "Import not found",
         statusCode: StatusCodes.Status404NotFound, detail: $"There is no import job {id}.");
-
-    /// <summary>202 Accepted with a Location header and a JSON body.</summary>
-    private sealed class AcceptedWithLocation(string location, IResult inner) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.Headers.Location = location;
-            return inner.ExecuteAsync(httpContext);
-        }
-    }
 }

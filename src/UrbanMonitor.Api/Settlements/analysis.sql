@@ -10,8 +10,7 @@ WITH s AS (
            ST_Transform(ST_Expand(ST_Transform(s.geom, z.utm), 1010), 4326) AS near1000
     FROM settlements s JOIN cities c ON c.id = s.city_id
     -- The settlement's UTM zone: buffers and coverage shares are computed there, in metres.
-    CROSS JOIN LATERAL (SELECT (CASE WHEN ST_Y(ST_Centroid(s.geom)) >= 0 THEN 32600 ELSE 32700 END
-                                + least(60, floor((ST_X(ST_Centroid(s.geom)) + 180) / 6)::int + 1)) AS utm) z
+    CROSS JOIN LATERAL (SELECT um_utm_srid(s.geom) AS utm) z
     WHERE s.id = $1
 )
 SELECT json_build_object(
