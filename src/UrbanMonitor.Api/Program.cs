@@ -12,6 +12,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddUrbanMonitorHosting();
 builder.AddUrbanMonitorAuth();
 builder.AddImports();
+builder.AddFeatures();
 builder.AddTiles();
 builder.AddRegistration();
 

@@ -68,6 +68,7 @@ public static class FeaturesApi
         api.MapGet("/collections/{collectionId}/export", Export).WithName("FeaturesExport")
             .WithSummary("The whole filtered collection in one file: format=geojson (default) or csv (id, properties, WKT); same filters as items, no paging");
         api.MapGet("/collections/{collectionId}/items/{featureId}", Item).WithName("OgcItem").WithSummary("One feature by id (crs)");
+        ChangesApi.Map(api);
         return app;
     }
 

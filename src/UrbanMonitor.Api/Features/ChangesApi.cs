@@ -1,0 +1,116 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+using UrbanMonitor.Api.Hosting;
+
+namespace UrbanMonitor.Api.Features;
+
+/// <summary>Change-feed settings (section <c>Features</c>).</summary>
+public sealed class ChangeFeedOptions
+{
+    /// <summary>Changes younger than this many seconds are held back, so one committed late is never skipped.</summary>
+    public double ChangeFeedSettleSeconds { get; set; } = 5;
+}
+
+/// <summary>
+/// <c>GET /collections/properties/changes?since={cursor}&amp;limit=&amp;city=</c>: every version of every property in
+/// commit-time order (created, updated, retired), each with the feature as it became (public columns only), and the
+/// cursor to poll with next. A GIS team syncs by polling with the last cursor. Layers without history have no feed.
+/// </summary>
+public static class ChangesApi
+{
+    private static readonly string ChangesSql = Sql.Load("Features/changes.sql");
+
+    public static WebApplicationBuilder AddFeatures(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ChangeFeedOptions>().BindConfiguration("Features");
+        return builder;
+    }
+
+    internal static void Map(IEndpointRouteBuilder api)
+    {
+        api.MapGet("/collections/{collectionId}/changes", Changes).WithName("OgcChanges")
+            .WithSummary("The collection's changes since a cursor (properties: every version, oldest first)")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    internal static async Task Changes(string collectionId, HttpContext http, NpgsqlDataSource db,
+        Microsoft.Extensions.Options.IOptions<ChangeFeedOptions> options, CancellationToken ct)
+    {
+        if (collectionId != "properties")
+        {
+            await Problem(http, 404, Problems.NotFound, "No change feed",
+                $"Collection '{collectionId}' keeps no history, so it has no change feed; properties does.");
+            return;
+        }
+        var q = http.Request.Query;
+        var limit = 1000;
+        if (q["limit"].FirstOrDefault() is { } l && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 10_000))
+        {
+            await Problem(http, 400, Problems.InvalidParameter, "Invalid limit", "limit must be a whole number from 1 to 10000.");
+            return;
+        }
+        (long Micros, long Id, int Version)? since = null;
+        if (q["since"].FirstOrDefault() is { Length: > 0 } text)
+        {
+            since = DecodeCursor(text);
+            if (since is null)
+            {
+                await Problem(http, 400, Problems.InvalidParameter, "Invalid cursor", "since must be a cursor this feed returned.");
+                return;
+            }
+        }
+        var city = q["city"].FirstOrDefault();
+
+        await using var cmd = db.CreateCommand(ChangesSql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)since?.Micros ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)since?.Id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)since?.Version ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = limit, NpgsqlDbType = NpgsqlDbType.Integer });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = options.Value.ChangeFeedSettleSeconds, NpgsqlDbType = NpgsqlDbType.Double });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)city ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+
+        http.Response.ContentType = "application/json; charset=utf-8";
+        var w = http.Response.BodyWriter;
+        await w.WriteAsync("{\"changes\":["u8.ToArray(), ct);
+        var count = 0;
+        var last = since;
+        while (await reader.ReadAsync(ct))
+        {
+            if (count++ > 0) await w.WriteAsync(",\n"u8.ToArray(), ct);
+            await w.WriteAsync(Encoding.UTF8.GetBytes(reader.GetString(0)), ct);
+            last = (reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3));
+        }
+        var cursor = last is { } c ? EncodeCursor(c) : "";
+        var next = $"/collections/properties/changes?since={cursor}&limit={limit}" + (city is null ? "" : "&city=" + Uri.EscapeDataString(city));
+        await w.WriteAsync(Encoding.UTF8.GetBytes(
+            $"],\"numberReturned\":{count},\"cursor\":\"{cursor}\",\"links\":[{{\"rel\":\"next\",\"type\":\"application/json\",\"href\":\"{next}\"}}]}}"), ct);
+    }
+
+    private static string EncodeCursor((long Micros, long Id, int Version) c) =>
+        Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{c.Micros}.{c.Id}.{c.Version}")));
+
+    private static (long, long, int)? DecodeCursor(string text)
+    {
+        try
+        {
+            var parts = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(text)).Split('.');
+            return parts.Length == 3
+                   && long.TryParse(parts[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var m)
+                   && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                   && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var v)
+                ? (m, id, v) : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static Task Problem(HttpContext http, int status, string type, string title, string detail) =>
+        TypedResults.Problem(type: type, title: title, statusCode: status, detail: detail).ExecuteAsync(http);
+}
