@@ -38,6 +38,7 @@ public static class FeaturesApi
     public static readonly IReadOnlyList<string> ConformanceClasses =
     [
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
@@ -558,6 +559,13 @@ public static class FeaturesApi
             new($"{b}/collections/{c.Id}", "collection", Json, c.Layer.Title),
         ];
         http.Response.Headers["Content-Crs"] = $"<{crs.Uri}>";
+        if (c.Id == "properties")
+        {
+            // The registry version as the ETag, so an OGC client can replace or delete with If-Match (Part 4).
+            await using var version = db.CreateCommand("SELECT version FROM properties WHERE id = $1");
+            version.Parameters.Add(new NpgsqlParameter { Value = id });
+            if (await version.ExecuteScalarAsync(ct) is int v) http.Response.Headers.ETag = "\"v" + v.ToString(CultureInfo.InvariantCulture) + "\"";
+        }
         // PostGIS's text is kept as is; the links are appended inside its closing brace.
         return Results.Text(text[..^1] + ",\"links\":" + JsonSerializer.Serialize(links, JsonOptions) + "}", GeoJson + "; charset=utf-8");
     });

@@ -34,6 +34,20 @@ public static class RegistrationApi
 
     public static IEndpointRouteBuilder MapRegistrationApi(this IEndpointRouteBuilder app)
     {
+        // OGC API - Features Part 4 on the properties collection: the same handlers, rules and permissions.
+        var ogc = app.MapGroup("/collections/properties/items").WithTags("Registration");
+        ogc.MapPost("/", async (HttpContext http, NpgsqlDataSource db, CancellationToken ct) =>
+        {
+            var result = await Guard(() => Create(http, db, ct));
+            if (http.Response.Headers.Location.ToString() is { } loc && loc.StartsWith("/api/properties/", StringComparison.Ordinal))
+                http.Response.Headers.Location = "/collections/properties/items/" + loc["/api/properties/".Length..];
+            return result;
+        }).RequireAuthorization().WithName("OgcCreateProperty").WithSummary("OGC API - Features Part 4: register a property (as POST /api/properties)");
+        ogc.MapPut("/{id:long}", (long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(() => Update(id, http, db, ct)))
+            .RequireAuthorization().WithName("OgcReplaceProperty").WithSummary("OGC API - Features Part 4: replace a property (If-Match, reason in properties)");
+        ogc.MapDelete("/{id:long}", (long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(() => Retire(id, http, db, ct)))
+            .RequireAuthorization().WithName("OgcRetireProperty").WithSummary("OGC API - Features Part 4: delete = retire (If-Match)");
+
         var api = app.MapGroup("/api/properties").WithTags("Registration");
         api.MapPost("/", (HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(() => Create(http, db, ct))).RequireAuthorization().WithName("RegisterProperty")
             .WithSummary("Register a surveyed property (GeoJSON Feature; land officer of its district; Idempotency-Key honoured)")
