@@ -84,6 +84,53 @@ wait $FEEDS_PID 2>/dev/null || true
 trap - EXIT
 rm -f "$FEEDS_LOG"
 
+# MapServer 8's OGC API - Features (CGI, mapserver-bin) on the same table: the first FEEDS_MS_PAGES pages of 10,000 by
+# its offset paging, then one page at the end of the collection.
+um_ensure_packages mapserver-bin
+FEEDS_MS_PAGES=${FEEDS_MS_PAGES:-5}
+ms_work=$(mktemp -d); chmod 755 "$ms_work"
+cat > "$ms_work/ms.conf" <<EOCONF
+CONFIG
+  ENV
+    MS_MAP_PATTERN "^$ms_work/"
+    OGCAPI_HTML_TEMPLATE_DIRECTORY "/usr/share/mapserver/ogcapi/templates/html-plain/"
+  END
+  MAPS
+    "um" "$ms_work/feeds.map"
+  END
+END
+EOCONF
+cat > "$ms_work/feeds.map" <<EOMAP
+MAP
+  NAME "um"
+  EXTENT -180 -90 180 90
+  PROJECTION "init=epsg:4326" END
+  WEB METADATA "oga_enable_request" "*" "oga_onlineresource" "http://127.0.0.1/um/ogcapi" "ows_title" "um" "oga_max_limit" "10000" END END
+  LAYER
+    NAME "properties"
+    TYPE POLYGON
+    STATUS ON
+    TEMPLATE "ttt"
+    CLASS END
+    CONNECTIONTYPE POSTGIS
+    CONNECTION "host=127.0.0.1 port=$BENCH_PG_PORT dbname=$FEEDS_DB user=postgres"
+    DATA "geom from (select id, code, status, district_code, block, parcel, geom from properties) as t using unique id using srid=4326"
+    PROJECTION "init=epsg:4326" END
+    METADATA "gml_include_items" "all" "gml_types" "auto" "gml_featureid" "id" "oga_enable_request" "*" END
+  END
+END
+EOMAP
+ms_page() { MAPSERVER_CONFIG_FILE="$ms_work/ms.conf" REQUEST_METHOD=GET PATH_INFO=/um/ogcapi/collections/properties/items \
+  QUERY_STRING="f=json&limit=10000&offset=$1" mapserv | grep -o '"numberReturned":[0-9]*' | cut -d: -f2; }
+ms_total=0
+ms_start=$(date +%s.%N)
+for p in $(seq 0 $((FEEDS_MS_PAGES - 1))); do ms_total=$((ms_total + $(ms_page $((p * 10000))))); done
+ms_secs=$(echo "$(date +%s.%N) - $ms_start" | bc -l)
+ms_rate=$(echo "$ms_total / $ms_secs" | bc -l)
+ms_last_start=$(date +%s.%N); ms_page $((FEEDS_N - 10000)) >/dev/null; ms_last=$(echo "$(date +%s.%N) - $ms_last_start" | bc -l)
+ms_first_start=$(date +%s.%N); ms_page 0 >/dev/null; ms_first=$(echo "$(date +%s.%N) - $ms_first_start" | bc -l)
+rm -rf "$ms_work"
+
 bench_write feeds <<MD
 OGC API - Features items of the synthetic city, $FEEDS_N properties (database \`$FEEDS_DB\`), Release build, one client
 (one keep-alive HTTP connection, reading each page whole) following the \`next\` links with \`limit=10000\`.
@@ -93,6 +140,8 @@ OGC API - Features items of the synthetic city, $FEEDS_N properties (database \`
 | stream every feature ($total features, $pages pages; faster of 2 runs each) | $(printf '%.0f' "$svc_rate") features/s ($(printf '%.1f' "$svc_secs") s) | psql COPY of the same ST_AsGeoJSON query: $(printf '%.0f' "$ref_rate") features/s ($(printf '%.1f' "$ref_secs") s) | $(printf '%.2f' "$(echo "$svc_rate / $ref_rate" | bc -l)") |
 | service RSS | before $(( rss_before / 1024 )) MB, after $(( rss_after / 1024 )) MB, peak $(( rss_peak / 1024 )) MB | growth ≤ 100 MB (issue 9) | peak − before: $(( (rss_peak - rss_before) / 1024 )) MB |
 | page of 10,000, median of 5 | last page by cursor: ${last_med} s | first page: ${first_med} s | $(printf '%.2f' "$(echo "$last_med / $first_med" | bc -l)") |
+| against MapServer 8 OGC API (CGI, same table; its first $ms_total features) | $(printf '%.0f' "$svc_rate") features/s | $(printf '%.0f' "$ms_rate") features/s | $(printf '%.1f' "$(echo "$svc_rate / $ms_rate" | bc -l)") |
+| MapServer's last page (offset $((FEEDS_N - 10000))) against its first | ${ms_last} s | ${ms_first} s | $(printf '%.2f' "$(echo "$ms_last / $ms_first" | bc -l)") |
 | page of 10,000 with gzip | $(( gzip_bytes / 1024 )) KB in ${gzip_secs} s | plain: $(( plain_bytes / 1024 )) KB | $(printf '%.2f' "$(echo "$gzip_bytes / $plain_bytes" | bc -l)") |
 
 Times first page: ${first_times[*]}; last page: ${last_times[*]}.
