@@ -12,7 +12,6 @@ namespace UrbanMonitor.Api.Tiles;
 /// </summary>
 internal static class DistrictGeoPackage
 {
-    private static readonly string DistrictSql = Sql.Load("Tiles/package.sql");
     private static readonly string FeaturesTemplate = Sql.Load("Tiles/package_features.sql");
 
     private static readonly Dictionary<string, string> FeaturesSql = TileLayers.All.ToDictionary(l => l.Id, l => FeaturesTemplate
@@ -21,16 +20,8 @@ internal static class DistrictGeoPackage
 
     public static async Task<IResult> GetAsync(string slug, string code, NpgsqlDataSource db, CancellationToken ct)
     {
-        await using (var cmd = db.CreateCommand(DistrictSql))
-        {
-            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = slug });
-            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = code });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            if (!await reader.ReadAsync(ct)) return Problems.CityMissing(slug);
-            if (reader.IsDBNull(1))
-                return TypedResults.Problem(type: Problems.NotFound, title: "District not found", statusCode: StatusCodes.Status404NotFound,
-                    detail: $"The city '{slug}' has no district '{code}'.");
-        }
+        var (_, missing) = await PackageDistrict.FindAsync(db, slug, code, ct);
+        if (missing is not null) return missing;
 
         var path = Path.Combine(Path.GetTempPath(), $"um-package-{Guid.NewGuid():N}.gpkg");
         try

@@ -20,24 +20,13 @@ internal static class OfflinePackage
     /// <summary>Refused (413) above this many tiles: a district that large is better served by several packages.</summary>
     public const int MaxTiles = 20_000;
 
-    private static readonly string DistrictSql = Sql.Load("Tiles/package.sql");
 
     public static async Task<IResult> GetAsync(string slug, string code, NpgsqlDataSource db, TileCache cache, TileQueries queries, CancellationToken ct)
     {
-        string? cityName, districtName;
-        double w, s, e, n;
-        await using (var cmd = db.CreateCommand(DistrictSql))
-        {
-            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = slug });
-            cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = code });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            if (!await reader.ReadAsync(ct)) return Problems.CityMissing(slug);
-            if (reader.IsDBNull(1))
-                return TypedResults.Problem(type: Problems.NotFound, title: "District not found", statusCode: StatusCodes.Status404NotFound,
-                    detail: $"The city '{slug}' has no district '{code}'.");
-            (cityName, districtName) = (reader.GetString(0), reader.GetString(1));
-            (w, s, e, n) = (reader.GetDouble(2), reader.GetDouble(3), reader.GetDouble(4), reader.GetDouble(5));
-        }
+        var (district, missing) = await PackageDistrict.FindAsync(db, slug, code, ct);
+        if (district is null) return missing!;
+        var (cityName, districtName) = (district.CityName, district.DistrictName);
+        var (w, s, e, n) = (district.West, district.South, district.East, district.North);
 
         var ranges = Enumerable.Range(MinZoom, MaxZoom - MinZoom + 1).Select(z => TileMath.Covering(w, s, e, n, z, 0)).ToList();
         var total = ranges.Sum(r => (long)(r.MaxX - r.MinX + 1) * (r.MaxY - r.MinY + 1));
