@@ -1,5 +1,9 @@
 using UrbanMonitor.Api.Auth;
+using UrbanMonitor.Api.Addresses;
 using UrbanMonitor.Api.Cities;
+using UrbanMonitor.Api.Displays;
+using UrbanMonitor.Api.Disputes;
+using UrbanMonitor.Api.Documents;
 using UrbanMonitor.Api.Features;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Imports;
@@ -7,6 +11,7 @@ using UrbanMonitor.Api.Indicators;
 using UrbanMonitor.Api.Registration;
 using UrbanMonitor.Api.Settlements;
 using UrbanMonitor.Api.Tiles;
+using UrbanMonitor.Api.Transactions;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddUrbanMonitorHosting();
@@ -15,6 +20,8 @@ builder.AddImports();
 builder.AddFeatures();
 builder.AddTiles();
 builder.AddRegistration();
+builder.AddDocuments();
+builder.AddDisplays();
 
 var app = builder.Build();
 app.UseUrbanMonitorHosting();
@@ -27,6 +34,11 @@ app.MapSettlementsApi();
 app.MapIndicatorsApi();
 app.MapTilesApi();
 app.MapRegistrationApi();
+app.MapAddressesApi();
+app.MapDocumentsApi();
+app.MapTransactionsApi();
+app.MapDisputesApi();
+app.MapDisplaysApi();
 app.MapApiDocs();
 
 app.Run();

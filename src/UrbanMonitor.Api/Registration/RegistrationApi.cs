@@ -100,15 +100,15 @@ public static class RegistrationApi
 
     // ---- who may do what ----
 
-    private static string UserId(ClaimsPrincipal user) => user.FindFirstValue("sub") ?? "";
+    internal static string UserId(ClaimsPrincipal user) => user.FindFirstValue("sub") ?? "";
 
-    private static bool IsStaff(ClaimsPrincipal user) =>
+    internal static bool IsStaff(ClaimsPrincipal user) =>
         user.Identity?.IsAuthenticated == true && (user.IsInRole("land-officer") || user.IsInRole("supervisor") || user.IsInRole("admin"));
 
     private static bool MayWorkIn(ClaimsPrincipal user, string slug, string district) =>
         user.FindAll("districts").Any(c => c.Value == "*" || c.Value == slug + ":" + district);
 
-    private static IResult? Forbidden(ClaimsPrincipal user, string[] roles, string slug, string district)
+    internal static IResult? Forbidden(ClaimsPrincipal user, string[] roles, string slug, string district)
     {
         if (!roles.Any(user.IsInRole))
             return P.Problem(StatusCodes.Status403Forbidden, P.ForbiddenRole, "Role not allowed",
@@ -119,8 +119,8 @@ public static class RegistrationApi
         return null;
     }
 
-    private static readonly string[] Writers = ["land-officer", "admin"];
-    private static readonly string[] Approvers = ["supervisor", "admin"];
+    internal static readonly string[] Writers = ["land-officer", "admin"];
+    internal static readonly string[] Approvers = ["supervisor", "admin"];
 
     // ---- request reading ----
 
@@ -187,7 +187,7 @@ public static class RegistrationApi
         return header.StartsWith('v') && int.TryParse(header[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1;
     }
 
-    private static string ETag(int version) => "\"v" + version.ToString(CultureInfo.InvariantCulture) + "\"";
+    internal static string ETag(int version) => "\"v" + version.ToString(CultureInfo.InvariantCulture) + "\"";
 
     // ---- handlers ----
 
@@ -383,18 +383,21 @@ public static class RegistrationApi
     }
 
     internal static Task<IResult> Advance(long id, string from, string to, HttpContext http, NpgsqlDataSource db, CancellationToken ct) =>
-        ChangeAsync(id, http, db, IfMatch(http.Request), Approvers, ct, (_, _, row) =>
+        ChangeAsync(id, http, db, IfMatch(http.Request), Approvers, ct, async (conn, tx, row) =>
         {
             if (row.SurveyedBy is { Length: > 0 } surveyor && surveyor == UserId(http.User))
-                return Task.FromResult<(Change?, IResult?)>((null, P.Problem(StatusCodes.Status403Forbidden, P.FourEyes, "Four eyes",
-                    $"You surveyed {row.Code}; another supervisor must mark it {to}.")));
+                return (null, P.Problem(StatusCodes.Status403Forbidden, P.FourEyes, "Four eyes",
+                    $"You surveyed {row.Code}; another supervisor must mark it {to}."));
             if (row.Status != from)
-                return Task.FromResult<(Change?, IResult?)>((null, P.Problem(StatusCodes.Status409Conflict, P.StatusConflict, "Wrong status",
-                    $"{row.Code} is {row.Status}; only a {from} property can become {to}.")));
-            return Task.FromResult<(Change?, IResult?)>((new Change(null, null, to, to, null), null));
+                return (null, P.Problem(StatusCodes.Status409Conflict, P.StatusConflict, "Wrong status",
+                    $"{row.Code} is {row.Status}; only a {from} property can become {to}."));
+            // A disputed claim waits for the dispute's decision.
+            if (await Disputes.DisputesApi.BlockingProblemAsync(conn, tx, id, row.Code, "marked " + to, ct) is { } disputed)
+                return (null, disputed);
+            return (new Change(null, null, to, to, null), null);
         });
 
-    private sealed record Row(int CityId, int Version, string Status, string District, string Code, string? SurveyedBy, string Slug);
+    internal sealed record Row(int CityId, int Version, string Status, string District, string Code, string? SurveyedBy, string Slug);
 
     private sealed record Change(byte[]? Ewkb, string? AttributesJson, string? Status, string Reason, Dictionary<string, object?>? Repair);
 
@@ -426,31 +429,36 @@ public static class RegistrationApi
         var (change, problem) = await decide(conn, tx, row);
         if (problem is not null) return problem;
 
-        await using (var close = new NpgsqlCommand(CloseVersionSql, conn, tx))
-        {
-            close.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
-            close.Parameters.Add(new NpgsqlParameter { Value = id });
-            await close.ExecuteNonQueryAsync(ct);
-        }
-        int version;
-        await using (var next = new NpgsqlCommand(NewVersionSql, conn, tx))
-        {
-            next.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
-            next.Parameters.Add(new NpgsqlParameter { Value = id });
-            next.Parameters.Add(new NpgsqlParameter { Value = (object?)change!.Ewkb ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bytea });
-            next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.AttributesJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.Status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            next.Parameters.Add(new NpgsqlParameter { Value = UserId(http.User), NpgsqlDbType = NpgsqlDbType.Text });
-            next.Parameters.Add(new NpgsqlParameter { Value = change.Reason, NpgsqlDbType = NpgsqlDbType.Text });
-            version = (int)(await next.ExecuteScalarAsync(ct))!;
-        }
+        var version = await NextVersionAsync(conn, tx, row.CityId, id, change!.Ewkb, change.AttributesJson, change.Status, UserId(http.User), change.Reason, ct);
         var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The property cannot be read back."), change.Repair);
         await tx.CommitAsync(ct);
         http.Response.Headers.ETag = ETag(version);
         return Results.Text(feature, GeoJson);
     }
 
-    private static async Task<Row?> LockRowAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, CancellationToken ct)
+    /// <summary>Closes the current version of property <paramref name="id"/> and writes the next one (null geometry,
+    /// attributes or status keep the current); returns the new version number. Call inside the caller's transaction.</summary>
+    internal static async Task<int> NextVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long id, byte[]? ewkb,
+        string? attributesJson, string? status, string changedBy, string reason, CancellationToken ct)
+    {
+        await using (var close = new NpgsqlCommand(CloseVersionSql, conn, tx))
+        {
+            close.Parameters.Add(new NpgsqlParameter { Value = cityId });
+            close.Parameters.Add(new NpgsqlParameter { Value = id });
+            await close.ExecuteNonQueryAsync(ct);
+        }
+        await using var next = new NpgsqlCommand(NewVersionSql, conn, tx);
+        next.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        next.Parameters.Add(new NpgsqlParameter { Value = id });
+        next.Parameters.Add(new NpgsqlParameter { Value = (object?)ewkb ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bytea });
+        next.Parameters.Add(new NpgsqlParameter { Value = (object?)attributesJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        next.Parameters.Add(new NpgsqlParameter { Value = (object?)status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        next.Parameters.Add(new NpgsqlParameter { Value = changedBy, NpgsqlDbType = NpgsqlDbType.Text });
+        next.Parameters.Add(new NpgsqlParameter { Value = reason, NpgsqlDbType = NpgsqlDbType.Text });
+        return (int)(await next.ExecuteScalarAsync(ct))!;
+    }
+
+    internal static async Task<Row?> LockRowAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(LockSql, conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = id });
@@ -460,7 +468,7 @@ public static class RegistrationApi
             reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetString(6));
     }
 
-    private static async Task LockCityAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, CancellationToken ct)
+    internal static async Task LockCityAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(40604, $1)", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
@@ -474,7 +482,7 @@ public static class RegistrationApi
         cmd.Parameters.Add(new NpgsqlParameter { Value = withParties });
     }
 
-    private static async Task<string?> FeatureAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, DateTimeOffset? at, bool withParties, CancellationToken ct)
+    internal static async Task<string?> FeatureAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, DateTimeOffset? at, bool withParties, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(FeatureSql, conn, tx);
         AddFeatureParameters(cmd, id, at, withParties);

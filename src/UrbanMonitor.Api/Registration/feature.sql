@@ -8,9 +8,11 @@ SELECT json_build_object(
                'code', v.code, 'city', c.slug, 'district', v.district_code, 'block', v.block, 'parcel', v.parcel,
                'status', v.status, 'version', v.version, 'validFrom', v.valid_from, 'validTo', v.valid_to,
                'areaM2', round(ST_Area(v.geom::geography)::numeric, 2), 'attributes', v.attributes,
+               'address', (SELECT json_build_object('street', a.street, 'number', a.number, 'locality', a.locality)
+                           FROM property_addresses a WHERE a.city_id = v.city_id AND a.property_id = v.property_id),
                'rights', CASE WHEN $3::boolean THEN (
                    SELECT coalesce(json_agg(json_build_object(
-                              'kind', r.kind, 'share', r.share, 'validFrom', r.valid_from, 'validTo', r.valid_to,
+                              'id', r.id, 'kind', r.kind, 'share', r.share, 'validFrom', r.valid_from, 'validTo', r.valid_to,
                               'party', json_build_object('kind', pa.kind, 'name', pa.name, 'idDocument', pa.id_document))
                               ORDER BY r.id), '[]')
                    FROM rights r
