@@ -67,6 +67,8 @@ public static class DisplaysApi
 
     private static async Task<IResult> Create(HttpContext http, NpgsqlDataSource db, TimeProvider clock, IOptions<DisplayOptions> options, CancellationToken ct)
     {
+        if (!DocumentsApi.Staff.Any(http.User.IsInRole))
+            return P.Problem(403, P.ForbiddenRole, "Role not allowed", "Publishing claims needs the role land-officer, supervisor or admin.");
         var (body, bodyProblem) = await JsonBody.ReadAsync(http.Request, ct);
         if (bodyProblem is not null) return bodyProblem;
         var slug = body.Text("city");
