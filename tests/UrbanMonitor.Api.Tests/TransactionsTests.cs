@@ -7,7 +7,7 @@ using static UrbanMonitor.Api.Tests.TransactionsTestKit;
 namespace UrbanMonitor.Api.Tests;
 
 /// <summary>Registry transactions (sale, inheritance, mortgage, discharge, correction) and disputes on the real Mazar data.</summary>
-public class TransactionsTests(MazarRegistrationService service) : IClassFixture<MazarRegistrationService>
+public partial class TransactionsTests(MazarRegistrationService service) : IClassFixture<MazarRegistrationService>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
