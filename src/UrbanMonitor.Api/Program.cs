@@ -12,6 +12,7 @@ using UrbanMonitor.Api.Registration;
 using UrbanMonitor.Api.Settlements;
 using UrbanMonitor.Api.Tiles;
 using UrbanMonitor.Api.Transactions;
+using UrbanMonitor.Api.Users;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddUrbanMonitorHosting();
@@ -39,6 +40,7 @@ app.MapDocumentsApi();
 app.MapTransactionsApi();
 app.MapDisputesApi();
 app.MapDisplaysApi();
+app.MapUsersApi();
 app.MapApiDocs();
 
 app.Run();

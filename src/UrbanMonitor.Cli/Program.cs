@@ -17,6 +17,9 @@ app.Configure(config =>
         users.SetDescription("Users, their roles and districts, and their tokens.");
         users.AddCommand<UsersAddCommand>("add").WithDescription("Add a user: urbanmonitor users add LOGIN --name … --role land-officer --district mazar-e-sharif:1");
         users.AddCommand<UsersListCommand>("list").WithDescription("List the users.");
+        users.AddCommand<UsersUpdateCommand>("update").WithDescription("Change a user's name, roles or districts: urbanmonitor users update LOGIN --role supervisor --district mazar-e-sharif:2");
+        users.AddCommand<UsersDisableCommand>("disable").WithDescription("Disable a user (their tokens stop working).");
+        users.AddCommand<UsersDisableCommand>("enable").WithDescription("Enable a disabled user again.");
         users.AddCommand<UsersTokenCommand>("token").WithDescription("Print a bearer token for a user (needs URBANMONITOR_Auth__SigningKey).");
         users.AddCommand<UsersDemoCommand>("demo").WithDescription("Create the demo users (one or more per role) and write them with tokens to a JSON file.");
     });

@@ -48,9 +48,9 @@ public sealed class UsersListCommand : AsyncCommand<DatabaseSettings>
         Guard.RunAsync(settings, async () =>
         {
             await using var db = UrbanMonitorDataSource.Create(settings.ConnectionString, "urbanmonitor-cli");
-            var table = new Table().AddColumns("login", "name", "roles", "districts");
-            foreach (var u in await Users.ListAsync(db, null, cancellationToken))
-                table.AddRow(Markup.Escape(u.Login), Markup.Escape(u.Name), string.Join(", ", u.Roles), Markup.Escape(string.Join(", ", u.Districts)));
+            var table = new Table().AddColumns("login", "name", "roles", "districts", "disabled");
+            foreach (var u in await Users.ListAsync(db, null, cancellationToken, includeDisabled: true))
+                table.AddRow(Markup.Escape(u.Login), Markup.Escape(u.Name), string.Join(", ", u.Roles), Markup.Escape(string.Join(", ", u.Districts)), u.Disabled ? "yes" : "");
             AnsiConsole.Write(table);
             return 0;
         });
@@ -93,6 +93,51 @@ public sealed class UsersDemoCommand : AsyncCommand<UsersDemoCommand.Settings>
             await File.WriteAllTextAsync(settings.Out, DemoUsers.ToJson(users), cancellationToken);
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(settings.Out, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             Console.WriteLine($"Wrote {users.Count} demo users with tokens to {settings.Out}.");
+            return 0;
+        });
+}
+
+/// <summary><c>users update LOGIN</c>: change name, roles or districts (each given replaces the current list).</summary>
+public sealed class UsersUpdateCommand : AsyncCommand<UsersUpdateCommand.Settings>
+{
+    public sealed class Settings : DatabaseSettings
+    {
+        [CommandArgument(0, "<LOGIN>")] public string Login { get; init; } = "";
+        [CommandOption("--name <NAME>")] public string? Name { get; init; }
+        [CommandOption("--role <ROLE>")]
+        [Description("The user's roles (replace the current ones); repeatable.")]
+        public string[] Role { get; init; } = [];
+        [CommandOption("--district <SLUG:CODE>")]
+        [Description("The user's districts (replace the current ones), or * for all; repeatable.")]
+        public string[] District { get; init; } = [];
+    }
+
+    public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
+        UsersChange.RunAsync(settings, settings.Login, settings.Name, settings.Role.Length > 0 ? settings.Role : null,
+            settings.District.Length > 0 ? settings.District : null, null, cancellationToken);
+}
+
+/// <summary><c>users disable LOGIN</c> / <c>users enable LOGIN</c>: a disabled user's tokens stop working at once.</summary>
+public sealed class UsersDisableCommand : AsyncCommand<UsersDisableCommand.Settings>
+{
+    public sealed class Settings : DatabaseSettings
+    {
+        [CommandArgument(0, "<LOGIN>")] public string Login { get; init; } = "";
+    }
+
+    public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
+        UsersChange.RunAsync(settings, settings.Login, null, null, null, context.Name != "enable", cancellationToken);
+}
+
+internal static class UsersChange
+{
+    public static Task<int> RunAsync(DatabaseSettings settings, string login, string? name, string[]? roles, string[]? districts, bool? disabled, CancellationToken ct) =>
+        Guard.RunAsync(settings, async () =>
+        {
+            await using var db = UrbanMonitorDataSource.Create(settings.ConnectionString, "urbanmonitor-cli");
+            var user = await Users.UpdateAsync(db, login, name, roles, districts, disabled, ct)
+                       ?? throw new UserRejectedException($"There is no user '{login}'.");
+            Console.WriteLine($"{user.Login}: {string.Join(", ", user.Roles)}; districts {string.Join(", ", user.Districts)}{(user.Disabled ? "; disabled" : "")}.");
             return 0;
         });
 }

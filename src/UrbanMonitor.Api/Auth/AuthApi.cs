@@ -23,6 +23,16 @@ public static class AuthApi
             // Read when first used, so configuration added later (tests, environment) is seen.
             var auth = configuration.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions();
             o.MapInboundClaims = false;
+            // A disabled user's tokens stop working at once, not when they expire.
+            o.Events = new JwtBearerEvents
+            {
+                OnTokenValidated = async ctx =>
+                {
+                    if (Guid.TryParse(ctx.Principal?.FindFirstValue("sub"), out var id)
+                        && await UrbanMonitor.Database.Auth.Users.IsDisabledAsync(ctx.HttpContext.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>(), id, ctx.HttpContext.RequestAborted))
+                        ctx.Fail("This user is disabled.");
+                },
+            };
             o.TokenValidationParameters = new TokenValidationParameters
             {
                 ValidIssuer = auth.Issuer,

@@ -13,7 +13,7 @@ public static class Roles
 }
 
 /// <summary>A user with roles and districts (<c>{slug}:{code}</c>, or <c>*</c> for all).</summary>
-public sealed record User(Guid Id, string Login, string Name, IReadOnlyList<string> Roles, IReadOnlyList<string> Districts);
+public sealed record User(Guid Id, string Login, string Name, IReadOnlyList<string> Roles, IReadOnlyList<string> Districts, bool Disabled = false);
 
 /// <summary>A request that names a thing that does not exist or breaks a rule (unknown role, district, login taken).</summary>
 public sealed class UserRejectedException(string message) : Exception(message);
@@ -24,13 +24,42 @@ public static partial class Users
     [GeneratedRegex("^[a-z0-9._@-]{2,64}$")]
     private static partial Regex LoginPattern();
 
+    private static void CheckRoles(IReadOnlyList<string> roles)
+    {
+        var unknown = roles.Where(r => !Auth.Roles.All.Contains(r)).ToList();
+        if (roles.Count == 0 || unknown.Count > 0)
+            throw new UserRejectedException($"Unknown role(s) {string.Join(", ", unknown)}; roles are {string.Join(", ", Auth.Roles.All)}.");
+    }
+
+    /// <summary>Replaces the district assignments of user <paramref name="id"/> (inside the caller's transaction).</summary>
+    private static async Task AssignAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, IReadOnlyList<string> districts, CancellationToken ct)
+    {
+        await using (var clear = new NpgsqlCommand("DELETE FROM user_districts WHERE user_id = $1", conn, tx))
+        {
+            clear.Parameters.Add(new NpgsqlParameter { Value = id });
+            await clear.ExecuteNonQueryAsync(ct);
+        }
+        foreach (var d in districts.Where(d => d != "*").Distinct())
+        {
+            var parts = d.Split(':', 2);
+            if (parts.Length != 2) throw new UserRejectedException($"'{d}' is not a district: write {{city-slug}}:{{district-code}}, e.g. mazar-e-sharif:1, or *.");
+            await using var assign = new NpgsqlCommand("""
+                INSERT INTO user_districts (user_id, city_id, district_code)
+                SELECT $1, c.id, d.code FROM cities c JOIN districts d ON d.city_id = c.id
+                WHERE c.slug = $2 AND d.code = $3
+                """, conn, tx);
+            assign.Parameters.Add(new NpgsqlParameter { Value = id });
+            assign.Parameters.Add(new NpgsqlParameter { Value = parts[0] });
+            assign.Parameters.Add(new NpgsqlParameter { Value = parts[1] });
+            if (await assign.ExecuteNonQueryAsync(ct) == 0) throw new UserRejectedException($"There is no district {d}.");
+        }
+    }
+
     public static async Task<User> AddAsync(NpgsqlDataSource db, string login, string name, IReadOnlyList<string> roles, IReadOnlyList<string> districts, CancellationToken ct = default)
     {
         if (!LoginPattern().IsMatch(login)) throw new UserRejectedException($"'{login}' is not a valid login: 2–64 of a-z 0-9 . _ @ -.");
         if (string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
-        var unknown = roles.Where(r => !Auth.Roles.All.Contains(r)).ToList();
-        if (roles.Count == 0 || unknown.Count > 0)
-            throw new UserRejectedException($"Unknown role(s) {string.Join(", ", unknown)}; roles are {string.Join(", ", Auth.Roles.All)}.");
+        CheckRoles(roles);
         var all = districts.Contains("*");
 
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -46,41 +75,68 @@ public static partial class Users
             insert.Parameters.Add(new NpgsqlParameter { Value = all });
             if (await insert.ExecuteNonQueryAsync(ct) == 0) throw new UserRejectedException($"The login '{login}' is taken.");
         }
-        foreach (var d in districts.Where(d => d != "*"))
-        {
-            var parts = d.Split(':', 2);
-            if (parts.Length != 2) throw new UserRejectedException($"'{d}' is not a district: write {{city-slug}}:{{district-code}}, e.g. mazar-e-sharif:1, or *.");
-            await using var assign = new NpgsqlCommand("""
-                INSERT INTO user_districts (user_id, city_id, district_code)
-                SELECT $1, c.id, d.code FROM cities c JOIN districts d ON d.city_id = c.id
-                WHERE c.slug = $2 AND d.code = $3
-                """, conn, tx);
-            assign.Parameters.Add(new NpgsqlParameter { Value = id });
-            assign.Parameters.Add(new NpgsqlParameter { Value = parts[0] });
-            assign.Parameters.Add(new NpgsqlParameter { Value = parts[1] });
-            if (await assign.ExecuteNonQueryAsync(ct) == 0) throw new UserRejectedException($"There is no district {d}.");
-        }
+        await AssignAsync(conn, tx, id, districts, ct);
         await tx.CommitAsync(ct);
         return new User(id, login, name, roles.Distinct().ToArray(), all ? ["*"] : districts.Distinct().ToArray());
     }
 
-    /// <summary>All users, or one by login; disabled users are left out.</summary>
-    public static async Task<IReadOnlyList<User>> ListAsync(NpgsqlDataSource db, string? login = null, CancellationToken ct = default)
+    /// <summary>Changes a user's name, roles, districts (replaced as a whole; <c>*</c> for all) or disabled flag; a null
+    /// keeps the current value. Null when there is no such login. A disabled user's tokens stop working at once.</summary>
+    public static async Task<User?> UpdateAsync(NpgsqlDataSource db, string login, string? name, IReadOnlyList<string>? roles,
+        IReadOnlyList<string>? districts, bool? disabled, CancellationToken ct = default)
+    {
+        if (name is not null && string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
+        if (roles is not null) CheckRoles(roles);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        Guid id;
+        await using (var update = new NpgsqlCommand("""
+            UPDATE users SET name = coalesce($2, name), roles = coalesce($3, roles),
+                             all_districts = coalesce($4, all_districts), disabled = coalesce($5, disabled)
+            WHERE login = $1 RETURNING id
+            """, conn, tx))
+        {
+            update.Parameters.Add(new NpgsqlParameter { Value = login });
+            update.Parameters.Add(new NpgsqlParameter { Value = (object?)name ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            update.Parameters.Add(new NpgsqlParameter { Value = (object?)roles?.Distinct().ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            update.Parameters.Add(new NpgsqlParameter { Value = (object?)districts?.Contains("*") ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Boolean });
+            update.Parameters.Add(new NpgsqlParameter { Value = (object?)disabled ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Boolean });
+            if (await update.ExecuteScalarAsync(ct) is not Guid found) return null;
+            id = found;
+        }
+        if (districts is not null) await AssignAsync(conn, tx, id, districts, ct);
+        await tx.CommitAsync(ct);
+        return (await ListAsync(db, login, includeDisabled: true, ct: ct)).Single();
+    }
+
+    /// <summary>Whether user <paramref name="id"/> exists and is disabled (tokens of unknown ids, e.g. from an external
+    /// identity provider, are not refused here).</summary>
+    public static async Task<bool> IsDisabledAsync(NpgsqlDataSource db, Guid id, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND disabled)");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>All users, or one by login; disabled users are left out unless <paramref name="includeDisabled"/>.</summary>
+    public static async Task<IReadOnlyList<User>> ListAsync(NpgsqlDataSource db, string? login = null, CancellationToken ct = default, bool includeDisabled = false)
     {
         await using var cmd = db.CreateCommand("""
             SELECT u.id, u.login, u.name, u.roles,
                    CASE WHEN u.all_districts THEN ARRAY['*']
                         ELSE coalesce((SELECT array_agg(c.slug || ':' || ud.district_code ORDER BY c.slug, ud.district_code)
-                                       FROM user_districts ud JOIN cities c ON c.id = ud.city_id WHERE ud.user_id = u.id), '{}') END
+                                       FROM user_districts ud JOIN cities c ON c.id = ud.city_id WHERE ud.user_id = u.id), '{}') END,
+                   u.disabled
             FROM users u
-            WHERE NOT u.disabled AND ($1::text IS NULL OR u.login = $1)
+            WHERE ($2 OR NOT u.disabled) AND ($1::text IS NULL OR u.login = $1)
             ORDER BY u.login
             """);
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)login ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = includeDisabled });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var list = new List<User>();
         while (await r.ReadAsync(ct))
-            list.Add(new User(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetFieldValue<string[]>(3), r.GetFieldValue<string[]>(4)));
+            list.Add(new User(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetFieldValue<string[]>(3), r.GetFieldValue<string[]>(4), r.GetBoolean(5)));
         return list;
     }
 }

@@ -1,0 +1,69 @@
+using System.Net;
+using System.Text.Json;
+using UrbanMonitor.Api.Tests.Infrastructure;
+using UrbanMonitor.Database.Auth;
+using UrbanMonitor.Database.Demo;
+using static UrbanMonitor.Api.Tests.RegistrationTestKit;
+using static UrbanMonitor.Api.Tests.TransactionsTestKit;
+
+namespace UrbanMonitor.Api.Tests;
+
+/// <summary><c>/api/users</c> and <c>urbanmonitor users update|disable|enable</c>: admins manage users and districts.</summary>
+public class UsersApiTests(TestDatabase db) : IClassFixture<TestDatabase>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<HttpResponseMessage> PatchAsync(HttpClient client, string url, object body) =>
+        await client.PatchAsync(url, Json(body), Ct);
+
+    [Fact]
+    public async Task AdminsCreateListUpdateAndDisableUsersThroughTheApiAndTheCliAndADisabledUsersTokenStopsWorking()
+    {
+        await new DemoLoader(db.DataSource).LoadSyntheticAsync(2_000, 42, Ct);
+        await using var api = new ApiFactory(db.ConnectionString);
+        using var admin = api.CreateClient().WithToken(TestTokens.For("admin"));
+        AssertUnauthorized(await api.CreateClient().GetAsync("/api/users", Ct));
+        using var officer = api.CreateClient().WithToken(TestTokens.For("land-officer", "synthetic:1"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await officer.GetAsync("/api/users", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await officer.PostAsync("/api/users", Json(new { login = "x.y", roles = new[] { "admin" } }), Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await PatchAsync(officer, "/api/users/x.y", new { disabled = true })).StatusCode);
+
+        var created = await OkAsync(await admin.PostAsync("/api/users", Json(new
+        {
+            login = "amina", name = "Amina Rahimi", roles = new[] { "land-officer" }, districts = new[] { "synthetic:1" },
+        }), Ct), HttpStatusCode.Created);
+        Assert.Equal(["synthetic:1"], created.GetProperty("districts").EnumerateArray().Select(d => d.GetString()!));
+        await AssertProblemAsync(await admin.PostAsync("/api/users", Json(new { login = "amina", roles = new[] { "planner" } }), Ct), 422, "user-rejected");
+        await AssertProblemAsync(await admin.PostAsync("/api/users", Json(new { login = "bob", roles = new[] { "king" } }), Ct), 422, "user-rejected");
+        await AssertProblemAsync(await admin.PostAsync("/api/users", Json(new { login = "bob", roles = new[] { "planner" }, districts = new[] { "synthetic:99" } }), Ct), 422, "user-rejected");
+        Assert.Empty(await Users.ListAsync(db.DataSource, "bob", Ct, includeDisabled: true));
+
+        var updated = await OkAsync(await PatchAsync(admin, "/api/users/amina", new { roles = new[] { "supervisor", "land-officer" }, districts = new[] { "synthetic:2", "synthetic:3" } }));
+        Assert.Equal(["supervisor", "land-officer"], updated.GetProperty("roles").EnumerateArray().Select(d => d.GetString()!));
+        Assert.Equal(["synthetic:2", "synthetic:3"], updated.GetProperty("districts").EnumerateArray().Select(d => d.GetString()!));
+        await AssertProblemAsync(await PatchAsync(admin, "/api/users/nobody", new { disabled = true }), 404, "user-not-found");
+
+        var amina = (await Users.ListAsync(db.DataSource, "amina", Ct)).Single();
+        using var asAmina = api.CreateClient().WithToken(Tokens.Issue(amina, TokenSettings.FromBase64(TestTokens.Key), TimeSpan.FromHours(1)));
+        Assert.Equal(HttpStatusCode.OK, (await asAmina.GetAsync("/api/me", Ct)).StatusCode);
+        var disabled = await OkAsync(await PatchAsync(admin, "/api/users/amina", new { disabled = true }));
+        Assert.True(disabled.GetProperty("disabled").GetBoolean());
+        AssertUnauthorized(await asAmina.GetAsync("/api/me", Ct));
+        var list = await OkAsync(await admin.GetAsync("/api/users", Ct));
+        Assert.Contains(list.EnumerateArray(), u => u.GetProperty("login").GetString() == "amina" && u.GetProperty("disabled").GetBoolean());
+
+        // The CLI does the same.
+        var env = new Dictionary<string, string?> { ["URBANMONITOR_DB"] = db.ConnectionString };
+        var enable = await Repo.RunAsync("dotnet", [Repo.CliDll, "users", "enable", "amina"], env);
+        Assert.True(enable.ExitCode == 0, enable.Output);
+        Assert.Equal(HttpStatusCode.OK, (await asAmina.GetAsync("/api/me", Ct)).StatusCode);
+        var update = await Repo.RunAsync("dotnet", [Repo.CliDll, "users", "update", "amina", "--role", "planner", "--district", "*"], env);
+        Assert.True(update.ExitCode == 0, update.Output);
+        var after = (await Users.ListAsync(db.DataSource, "amina", Ct)).Single();
+        Assert.Equal(["planner"], after.Roles);
+        Assert.Equal(["*"], after.Districts);
+        var unknown = await Repo.RunAsync("dotnet", [Repo.CliDll, "users", "disable", "nobody"], env);
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("no user 'nobody'", unknown.Stderr);
+    }
+}
