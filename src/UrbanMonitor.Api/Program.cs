@@ -12,7 +12,7 @@ using UrbanMonitor.Api.Registration;
 using UrbanMonitor.Api.Settlements;
 using UrbanMonitor.Api.Tiles;
 using UrbanMonitor.Api.Transactions;
-using UrbanMonitor.Api.Users;
+using UrbanMonitor.Api.Accounts;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddUrbanMonitorHosting();

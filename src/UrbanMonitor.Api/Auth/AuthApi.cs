@@ -29,7 +29,7 @@ public static class AuthApi
                 OnTokenValidated = async ctx =>
                 {
                     if (Guid.TryParse(ctx.Principal?.FindFirstValue("sub"), out var id)
-                        && await UrbanMonitor.Database.Auth.Users.IsDisabledAsync(ctx.HttpContext.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>(), id, ctx.HttpContext.RequestAborted))
+                        && await Users.IsDisabledAsync(ctx.HttpContext.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>(), id, ctx.HttpContext.RequestAborted))
                         ctx.Fail("This user is disabled.");
                 },
             };

@@ -7,7 +7,7 @@ using UrbanMonitor.Database.Auth;
 using P = UrbanMonitor.Api.Registration.RegistrationProblems;
 using DbUsers = UrbanMonitor.Database.Auth.Users;
 
-namespace UrbanMonitor.Api.Users;
+namespace UrbanMonitor.Api.Accounts;
 
 /// <summary><c>/api/users</c> (admins only): list, create, and update users' name, roles, districts and disabled flag;
 /// the same rules as the CLI's <c>urbanmonitor users</c>.</summary>
