@@ -273,17 +273,7 @@ public static class RegistrationApi
             version = reader.GetInt32(1);
         }
         foreach (var right in input.Rights)
-        {
-            await using var cmd = new NpgsqlCommand(RightSql, conn, tx);
-            cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = right.PartyKind, NpgsqlDbType = NpgsqlDbType.Text });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = right.PartyName, NpgsqlDbType = NpgsqlDbType.Text });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)right.IdDocument ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = right.Kind, NpgsqlDbType = NpgsqlDbType.Text });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = right.Share, NpgsqlDbType = NpgsqlDbType.Numeric });
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
+            await AddRightAsync(conn, tx, cityId, id, right, null, ct);
 
         var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The new property cannot be read back."), candidate.Repair);
         var location = "/api/properties/" + id.ToString(CultureInfo.InvariantCulture);
@@ -456,6 +446,23 @@ public static class RegistrationApi
         next.Parameters.Add(new NpgsqlParameter { Value = changedBy, NpgsqlDbType = NpgsqlDbType.Text });
         next.Parameters.Add(new NpgsqlParameter { Value = reason, NpgsqlDbType = NpgsqlDbType.Text });
         return (int)(await next.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>Writes a new party and its right on property <paramref name="propertyId"/>, valid from now (the
+    /// transaction's instant) until <paramref name="until"/> (a lease's end) or until closed.</summary>
+    internal static async Task AddRightAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long propertyId, RightInput right,
+        DateTimeOffset? until, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(RightSql, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = right.PartyKind, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = right.PartyName, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)right.IdDocument ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = propertyId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = right.Kind, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = right.Share, NpgsqlDbType = NpgsqlDbType.Numeric });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)until ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     internal static async Task<Row?> LockRowAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, CancellationToken ct)

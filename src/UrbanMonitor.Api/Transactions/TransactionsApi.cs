@@ -37,7 +37,6 @@ public static class TransactionsApi
     private static readonly string CurrentRightsSql = Sql.Load("Transactions/current_rights.sql");
     private static readonly string InsertSql = Sql.Load("Transactions/insert.sql");
     private static readonly string ReadSql = Sql.Load("Transactions/read.sql");
-    private static readonly string OpenRightSql = Sql.Load("Transactions/open_right.sql");
     private static readonly string DecideSql = Sql.Load("Transactions/decide.sql");
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -287,18 +286,7 @@ public static class TransactionsApi
                 await closeCmd.ExecuteNonQueryAsync(ct);
             }
             foreach (var r in changes.Open)
-            {
-                await using var cmd = new NpgsqlCommand(OpenRightSql, conn, tx);
-                cmd.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
-                cmd.Parameters.Add(new NpgsqlParameter { Value = r.PartyKind, NpgsqlDbType = NpgsqlDbType.Text });
-                cmd.Parameters.Add(new NpgsqlParameter { Value = r.PartyName, NpgsqlDbType = NpgsqlDbType.Text });
-                cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)r.IdDocument ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-                cmd.Parameters.Add(new NpgsqlParameter { Value = propertyId });
-                cmd.Parameters.Add(new NpgsqlParameter { Value = r.Kind, NpgsqlDbType = NpgsqlDbType.Text });
-                cmd.Parameters.Add(new NpgsqlParameter { Value = r.Share, NpgsqlDbType = NpgsqlDbType.Numeric });
-                cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)r.Until ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-                await cmd.ExecuteNonQueryAsync(ct);
-            }
+                await RegistrationApi.AddRightAsync(conn, tx, row.CityId, propertyId, new RightInput(r.Kind, r.Share, r.PartyKind, r.PartyName, r.IdDocument), r.Until, ct);
             var reason = $"{t.Kind} (transaction {id})" + (t.Reason is { } why ? ": " + why : "");
             version = await RegistrationApi.NextVersionAsync(conn, tx, row.CityId, propertyId, null, null, null, RegistrationApi.UserId(http.User), reason, ct);
         }

@@ -67,6 +67,7 @@ CREATE TABLE display_periods (
     PRIMARY KEY (city_id, id)
 );
 CREATE INDEX display_periods_id ON display_periods (id);
+CREATE INDEX display_periods_area_gist ON display_periods USING gist (area);
 
 CREATE TABLE display_claims (
     city_id     integer NOT NULL,
