@@ -18,7 +18,7 @@ namespace UrbanMonitor.Api.Registration;
 /// </summary>
 public static class RegistrationApi
 {
-    private const string GeoJson = "application/geo+json; charset=utf-8";
+    internal const string GeoJson = "application/geo+json; charset=utf-8";
     private static readonly string CitySql = Sql.Load("Registration/city.sql");
     private static readonly string InsertSql = Sql.Load("Registration/insert.sql");
     private static readonly string RightSql = Sql.Load("Registration/right.sql");
@@ -77,12 +77,13 @@ public static class RegistrationApi
                 Guard(() => Advance(id, "verified", "registered", http, db, ct))).RequireAuthorization().WithName("RegisterVerifiedProperty")
             .WithSummary("verified → registered, by a supervisor other than the surveyor")
             .Produces(StatusCodes.Status200OK, contentType: "application/geo+json").ProducesProblem(StatusCodes.Status409Conflict);
+        PropertyLineageApi.Map(api);
         return app;
     }
 
     /// <summary>Input that PostgreSQL itself refuses (text it cannot store, coordinates out of range for geography, a
     /// code taken by a concurrent registration) is the client's problem: a 4xx, never a 500.</summary>
-    private static async Task<IResult> Guard(Func<Task<IResult>> work)
+    internal static async Task<IResult> Guard(Func<Task<IResult>> work)
     {
         try
         {
@@ -100,7 +101,7 @@ public static class RegistrationApi
 
     // ---- who may do what ----
 
-    private static string UserId(ClaimsPrincipal user) => user.FindFirstValue("sub") ?? "";
+    internal static string UserId(ClaimsPrincipal user) => user.FindFirstValue("sub") ?? "";
 
     private static bool IsStaff(ClaimsPrincipal user) =>
         user.Identity?.IsAuthenticated == true && (user.IsInRole("land-officer") || user.IsInRole("supervisor") || user.IsInRole("admin"));
@@ -108,7 +109,7 @@ public static class RegistrationApi
     private static bool MayWorkIn(ClaimsPrincipal user, string slug, string district) =>
         user.FindAll("districts").Any(c => c.Value == "*" || c.Value == slug + ":" + district);
 
-    private static IResult? Forbidden(ClaimsPrincipal user, string[] roles, string slug, string district)
+    internal static IResult? Forbidden(ClaimsPrincipal user, string[] roles, string slug, string district)
     {
         if (!roles.Any(user.IsInRole))
             return P.Problem(StatusCodes.Status403Forbidden, P.ForbiddenRole, "Role not allowed",
@@ -119,12 +120,12 @@ public static class RegistrationApi
         return null;
     }
 
-    private static readonly string[] Writers = ["land-officer", "admin"];
+    internal static readonly string[] Writers = ["land-officer", "admin"];
     private static readonly string[] Approvers = ["supervisor", "admin"];
 
     // ---- request reading ----
 
-    private static async Task<(JsonDocument? Doc, byte[] Bytes, IResult? Problem)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    internal static async Task<(JsonDocument? Doc, byte[] Bytes, IResult? Problem)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {
         var mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         if (mediaType is not ("application/geo+json" or "application/json"))
@@ -143,7 +144,7 @@ public static class RegistrationApi
         }
     }
 
-    private static (int Srid, IResult? Problem) ReadCrs(HttpRequest request)
+    internal static (int Srid, IResult? Problem) ReadCrs(HttpRequest request)
     {
         var text = request.Query["crs"].ToString();
         if (string.IsNullOrEmpty(text)) return (4326, null);
@@ -154,7 +155,7 @@ public static class RegistrationApi
             : (crs.Srid, null);
     }
 
-    private static bool Repair(HttpRequest request) =>
+    internal static bool Repair(HttpRequest request) =>
         string.Equals(request.Query["repair"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Parses <c>?at=</c>: an RFC 3339 timestamp (UTC when it has no offset) or a bare date meaning the end of that day.</summary>
@@ -178,7 +179,7 @@ public static class RegistrationApi
     }
 
     /// <summary>Reads <c>If-Match: "v{n}"</c>; null version when the header is absent, -1 when unreadable.</summary>
-    private static int? IfMatch(HttpRequest request)
+    internal static int? IfMatch(HttpRequest request)
     {
         var header = request.Headers.IfMatch.ToString().Trim();
         if (header.Length == 0) return null;
@@ -187,7 +188,7 @@ public static class RegistrationApi
         return header.StartsWith('v') && int.TryParse(header[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1;
     }
 
-    private static string ETag(int version) => "\"v" + version.ToString(CultureInfo.InvariantCulture) + "\"";
+    internal static string ETag(int version) => "\"v" + version.ToString(CultureInfo.InvariantCulture) + "\"";
 
     // ---- handlers ----
 
@@ -255,23 +256,8 @@ public static class RegistrationApi
         if (await RegistrationRules.CheckAsync(conn, tx, candidate!, cityId, input.City!, input.District!, code, null, ct) is { } ruleProblem)
             return ruleProblem;
 
-        long id;
-        int version;
-        await using (var insert = new NpgsqlCommand(InsertSql, conn, tx))
-        {
-            insert.Parameters.Add(new NpgsqlParameter { Value = cityId });
-            insert.Parameters.Add(new NpgsqlParameter { Value = code, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = input.District!, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = input.Block!, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = input.Parcel!, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = input.AttributesJson ?? "{}", NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = candidate!.Ewkb, NpgsqlDbType = NpgsqlDbType.Bytea });
-            insert.Parameters.Add(new NpgsqlParameter { Value = UserId(user), NpgsqlDbType = NpgsqlDbType.Text });
-            await using var reader = await insert.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            id = reader.GetInt64(0);
-            version = reader.GetInt32(1);
-        }
+        var (id, version) = await InsertAsync(conn, tx, cityId, code, input.District!, input.Block!, input.Parcel!,
+            input.AttributesJson ?? "{}", candidate!.Ewkb, UserId(user), ct);
         foreach (var right in input.Rights)
         {
             await using var cmd = new NpgsqlCommand(RightSql, conn, tx);
@@ -394,13 +380,13 @@ public static class RegistrationApi
             return Task.FromResult<(Change?, IResult?)>((new Change(null, null, to, to, null), null));
         });
 
-    private sealed record Row(int CityId, int Version, string Status, string District, string Code, string? SurveyedBy, string Slug);
+    internal sealed record Row(int CityId, int Version, string Status, string District, string Code, string? SurveyedBy, string Slug);
 
-    private sealed record Change(byte[]? Ewkb, string? AttributesJson, string? Status, string Reason, Dictionary<string, object?>? Repair);
+    internal sealed record Change(byte[]? Ewkb, string? AttributesJson, string? Status, string Reason, Dictionary<string, object?>? Repair);
 
     /// <summary>Locks the row, checks role, district and If-Match, lets <paramref name="decide"/> check the rules, then
     /// closes the current version and writes the next one, all in one transaction.</summary>
-    private static async Task<IResult> ChangeAsync(long id, HttpContext http, NpgsqlDataSource db, int? expected, string[] roles, CancellationToken ct,
+    internal static async Task<IResult> ChangeAsync(long id, HttpContext http, NpgsqlDataSource db, int? expected, string[] roles, CancellationToken ct,
         Func<NpgsqlConnection, NpgsqlTransaction, Row, Task<(Change? Change, IResult? Problem)>> decide)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -426,31 +412,52 @@ public static class RegistrationApi
         var (change, problem) = await decide(conn, tx, row);
         if (problem is not null) return problem;
 
-        await using (var close = new NpgsqlCommand(CloseVersionSql, conn, tx))
-        {
-            close.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
-            close.Parameters.Add(new NpgsqlParameter { Value = id });
-            await close.ExecuteNonQueryAsync(ct);
-        }
-        int version;
-        await using (var next = new NpgsqlCommand(NewVersionSql, conn, tx))
-        {
-            next.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
-            next.Parameters.Add(new NpgsqlParameter { Value = id });
-            next.Parameters.Add(new NpgsqlParameter { Value = (object?)change!.Ewkb ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bytea });
-            next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.AttributesJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.Status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            next.Parameters.Add(new NpgsqlParameter { Value = UserId(http.User), NpgsqlDbType = NpgsqlDbType.Text });
-            next.Parameters.Add(new NpgsqlParameter { Value = change.Reason, NpgsqlDbType = NpgsqlDbType.Text });
-            version = (int)(await next.ExecuteScalarAsync(ct))!;
-        }
-        var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The property cannot be read back."), change.Repair);
+        var version = await WriteVersionAsync(conn, tx, row.CityId, id, change!, UserId(http.User), ct);
+        var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The property cannot be read back."), change!.Repair);
         await tx.CommitAsync(ct);
         http.Response.Headers.ETag = ETag(version);
         return Results.Text(feature, GeoJson);
     }
 
-    private static async Task<Row?> LockRowAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, CancellationToken ct)
+    /// <summary>Inserts a new surveyed property (its version 1 comes from the insert trigger); returns its id and version.</summary>
+    internal static async Task<(long Id, int Version)> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, string code,
+        string district, string block, string parcel, string attributesJson, byte[] ewkb, string user, CancellationToken ct)
+    {
+        await using var insert = new NpgsqlCommand(InsertSql, conn, tx);
+        insert.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        insert.Parameters.Add(new NpgsqlParameter { Value = code, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new NpgsqlParameter { Value = district, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new NpgsqlParameter { Value = block, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new NpgsqlParameter { Value = parcel, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new NpgsqlParameter { Value = attributesJson, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ewkb, NpgsqlDbType = NpgsqlDbType.Bytea });
+        insert.Parameters.Add(new NpgsqlParameter { Value = user, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var reader = await insert.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetInt64(0), reader.GetInt32(1));
+    }
+
+    /// <summary>Closes the current version of property <paramref name="id"/> and writes the next one; returns its number.</summary>
+    internal static async Task<int> WriteVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long id, Change change, string user, CancellationToken ct)
+    {
+        await using (var close = new NpgsqlCommand(CloseVersionSql, conn, tx))
+        {
+            close.Parameters.Add(new NpgsqlParameter { Value = cityId });
+            close.Parameters.Add(new NpgsqlParameter { Value = id });
+            await close.ExecuteNonQueryAsync(ct);
+        }
+        await using var next = new NpgsqlCommand(NewVersionSql, conn, tx);
+        next.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        next.Parameters.Add(new NpgsqlParameter { Value = id });
+        next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.Ewkb ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bytea });
+        next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.AttributesJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.Status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        next.Parameters.Add(new NpgsqlParameter { Value = user, NpgsqlDbType = NpgsqlDbType.Text });
+        next.Parameters.Add(new NpgsqlParameter { Value = change.Reason, NpgsqlDbType = NpgsqlDbType.Text });
+        return (int)(await next.ExecuteScalarAsync(ct))!;
+    }
+
+    internal static async Task<Row?> LockRowAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(LockSql, conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = id });
@@ -460,7 +467,7 @@ public static class RegistrationApi
             reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetString(6));
     }
 
-    private static async Task LockCityAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, CancellationToken ct)
+    internal static async Task LockCityAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(40604, $1)", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
@@ -474,7 +481,7 @@ public static class RegistrationApi
         cmd.Parameters.Add(new NpgsqlParameter { Value = withParties });
     }
 
-    private static async Task<string?> FeatureAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, DateTimeOffset? at, bool withParties, CancellationToken ct)
+    internal static async Task<string?> FeatureAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, DateTimeOffset? at, bool withParties, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(FeatureSql, conn, tx);
         AddFeatureParameters(cmd, id, at, withParties);

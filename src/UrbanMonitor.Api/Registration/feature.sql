@@ -8,6 +8,16 @@ SELECT json_build_object(
                'code', v.code, 'city', c.slug, 'district', v.district_code, 'block', v.block, 'parcel', v.parcel,
                'status', v.status, 'version', v.version, 'validFrom', v.valid_from, 'validTo', v.valid_to,
                'areaM2', round(ST_Area(v.geom::geography)::numeric, 2), 'attributes', v.attributes,
+               -- Splits and merges this property took part in up to the time asked for.
+               'lineage', (SELECT json_build_object(
+                       'parents', coalesce(json_agg(json_build_object('id', l.parent_id, 'code', o.code, 'operation', l.operation, 'at', l.at)
+                                                    ORDER BY o.code) FILTER (WHERE l.child_id = v.property_id), '[]'),
+                       'children', coalesce(json_agg(json_build_object('id', l.child_id, 'code', o.code, 'operation', l.operation, 'at', l.at)
+                                                     ORDER BY o.code) FILTER (WHERE l.parent_id = v.property_id), '[]'))
+                   FROM property_lineage l
+                   JOIN properties o ON o.id = CASE WHEN l.child_id = v.property_id THEN l.parent_id ELSE l.child_id END
+                   WHERE (l.child_id = v.property_id OR l.parent_id = v.property_id)
+                     AND l.at <= coalesce($2::timestamptz, now())),
                'rights', CASE WHEN $3::boolean THEN (
                    SELECT coalesce(json_agg(json_build_object(
                               'kind', r.kind, 'share', r.share, 'validFrom', r.valid_from, 'validTo', r.valid_to,
