@@ -155,6 +155,17 @@ public static class RegistrationApi
             : (crs.Srid, null);
     }
 
+    /// <summary>Reads <c>?snap=</c>: metres (0 = off); <see cref="RegistrationRules.DefaultSnapM"/> when absent.</summary>
+    internal static (double Metres, IResult? Problem) ReadSnap(HttpRequest request)
+    {
+        var text = request.Query["snap"].ToString();
+        if (string.IsNullOrEmpty(text)) return (RegistrationRules.DefaultSnapM, null);
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var m) && m >= 0 && m <= RegistrationRules.MaxSnapM
+            ? (m, null)
+            : (0, P.Problem(StatusCodes.Status400BadRequest, Problems.InvalidParameter, "Invalid snap",
+                $"snap must be a distance in metres from 0 (off) to {RegistrationRules.MaxSnapM}."));
+    }
+
     internal static bool Repair(HttpRequest request) =>
         string.Equals(request.Query["repair"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
 
@@ -223,6 +234,8 @@ public static class RegistrationApi
         var key = http.Request.Headers["Idempotency-Key"].ToString();
         var hash = Convert.ToHexString(SHA256.HashData([.. bytes, .. System.Text.Encoding.UTF8.GetBytes(http.Request.QueryString.Value ?? "")]));
 
+        var (snapM, snapProblem) = ReadSnap(http.Request);
+        if (snapProblem is not null) return snapProblem;
         var (candidate, geometryProblem) = await RegistrationRules.NormalizeAsync(db, input.GeometryJson!, srid, Repair(http.Request), ct);
         if (geometryProblem is not null) return geometryProblem;
 
@@ -253,11 +266,12 @@ public static class RegistrationApi
             }
         }
 
-        if (await RegistrationRules.CheckAsync(conn, tx, candidate!, cityId, input.City!, input.District!, code, null, ct) is { } ruleProblem)
+        (candidate, var snap) = await RegistrationRules.SnapAsync(conn, tx, candidate!, cityId, null, snapM, ct);
+        if (await RegistrationRules.CheckAsync(conn, tx, candidate, cityId, input.City!, input.District!, code, null, ct) is { } ruleProblem)
             return ruleProblem;
 
         var (id, version) = await InsertAsync(conn, tx, cityId, code, input.District!, input.Block!, input.Parcel!,
-            input.AttributesJson ?? "{}", candidate!.Ewkb, UserId(user), ct);
+            input.AttributesJson ?? "{}", candidate.Ewkb, UserId(user), ct);
         foreach (var right in input.Rights)
         {
             await using var cmd = new NpgsqlCommand(RightSql, conn, tx);
@@ -271,7 +285,7 @@ public static class RegistrationApi
             await cmd.ExecuteNonQueryAsync(ct);
         }
 
-        var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The new property cannot be read back."), candidate.Repair);
+        var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The new property cannot be read back."), candidate.Repair, snap);
         var location = "/api/properties/" + id.ToString(CultureInfo.InvariantCulture);
         if (key.Length > 0)
         {
@@ -339,6 +353,8 @@ public static class RegistrationApi
             return P.Unprocessable(P.InvalidProperty, "Nothing to change", "Send a geometry and/or attributes.");
         var (srid, crsProblem) = ReadCrs(http.Request);
         if (crsProblem is not null) return crsProblem;
+        var (snapM, snapProblem) = ReadSnap(http.Request);
+        if (snapProblem is not null) return snapProblem;
         RegistrationRules.Candidate? candidate = null;
         if (input.GeometryJson is not null)
         {
@@ -349,10 +365,14 @@ public static class RegistrationApi
         {
             if (row.Status == "retired")
                 return (null, P.Problem(StatusCodes.Status409Conflict, P.StatusConflict, "Retired", $"{row.Code} is retired; it cannot be edited."));
-            if (candidate is not null &&
-                await RegistrationRules.CheckAsync(conn, tx, candidate, row.CityId, row.Slug, row.District, row.Code, id, ct) is { } ruleProblem)
-                return (null, ruleProblem);
-            return (new Change(candidate?.Ewkb, input.AttributesJson, null, input.Reason!, candidate?.Repair), null);
+            Dictionary<string, object?>? snap = null;
+            if (candidate is not null)
+            {
+                (candidate, snap) = await RegistrationRules.SnapAsync(conn, tx, candidate, row.CityId, id, snapM, ct);
+                if (await RegistrationRules.CheckAsync(conn, tx, candidate, row.CityId, row.Slug, row.District, row.Code, id, ct) is { } ruleProblem)
+                    return (null, ruleProblem);
+            }
+            return (new Change(candidate?.Ewkb, input.AttributesJson, null, input.Reason!, candidate?.Repair, snap), null);
         });
     }
 
@@ -382,7 +402,8 @@ public static class RegistrationApi
 
     internal sealed record Row(int CityId, int Version, string Status, string District, string Code, string? SurveyedBy, string Slug);
 
-    internal sealed record Change(byte[]? Ewkb, string? AttributesJson, string? Status, string Reason, Dictionary<string, object?>? Repair);
+    internal sealed record Change(byte[]? Ewkb, string? AttributesJson, string? Status, string Reason, Dictionary<string, object?>? Repair,
+        Dictionary<string, object?>? Snap = null);
 
     /// <summary>Locks the row, checks role, district and If-Match, lets <paramref name="decide"/> check the rules, then
     /// closes the current version and writes the next one, all in one transaction.</summary>
@@ -413,7 +434,7 @@ public static class RegistrationApi
         if (problem is not null) return problem;
 
         var version = await WriteVersionAsync(conn, tx, row.CityId, id, change!, UserId(http.User), ct);
-        var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The property cannot be read back."), change!.Repair);
+        var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The property cannot be read back."), change!.Repair, change.Snap);
         await tx.CommitAsync(ct);
         http.Response.Headers.ETag = ETag(version);
         return Results.Text(feature, GeoJson);
@@ -489,12 +510,13 @@ public static class RegistrationApi
         return await reader.ReadAsync(ct) ? reader.GetString(0) : null;
     }
 
-    // A repaired geometry is reported beside the Feature (a foreign member), so the officer sees what changed.
-    private static string WithRepair(string feature, Dictionary<string, object?>? repair)
+    // A repaired or snapped geometry is reported beside the Feature (foreign members), so the officer sees what changed.
+    private static string WithRepair(string feature, Dictionary<string, object?>? repair, Dictionary<string, object?>? snap = null)
     {
-        if (repair is null) return feature;
+        if (repair is null && snap is null) return feature;
         var node = JsonNode.Parse(feature)!;
-        node["repaired"] = JsonSerializer.SerializeToNode(repair);
+        if (repair is not null) node["repaired"] = JsonSerializer.SerializeToNode(repair);
+        if (snap is not null) node["snap"] = JsonSerializer.SerializeToNode(snap);
         return node.ToJsonString();
     }
 }
