@@ -1,10 +1,15 @@
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using UrbanMonitor.Api.Tests.Infrastructure;
 using static UrbanMonitor.Api.Tests.RegistrationTestKit;
 
 namespace UrbanMonitor.Api.Tests;
 
-/// <summary>Vertex snapping to active neighbours on registration and edits (<c>?snap=</c>, 0.2 m by default).</summary>
+/// <summary>Vertex snapping to active neighbours on registration and edits (<c>?snap=</c>, 0.2 m by default), and the
+/// source documents kept on every version.</summary>
 public class SnapTests(MazarRegistrationService service) : IClassFixture<MazarRegistrationService>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -58,5 +63,47 @@ public class SnapTests(MazarRegistrationService service) : IClassFixture<MazarRe
 
         using var bad = await officer.PostAsync("/api/properties?snap=-1", Feature(Square(service.FreeSpot()), "1", "961", "5"), Ct);
         await AssertProblemAsync(bad, 400, "invalid-parameter");
+    }
+
+    private static async Task<StringContent> WithSources(StringContent feature, object sources)
+    {
+        var node = JsonNode.Parse(await feature.ReadAsStringAsync(Ct))!;
+        node["properties"]!["sources"] = JsonSerializer.SerializeToNode(sources);
+        return new StringContent(node.ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/geo+json"));
+    }
+
+    [Fact]
+    public async Task SourceDocumentsAreKeptOnEveryVersionAndShownOnlyToStaff()
+    {
+        service.Require();
+        using var officer = service.Client(Officer);
+        var spot = service.FreeSpot();
+        var qabala = new[] { new { kind = "qabala", reference = "QB-1402-5531", date = "2023-06-14" }, new { kind = "survey-record", reference = "SR-77/12", date = "2024-01-09" } };
+        using var created = await officer.PostAsync("/api/properties", await WithSources(Feature(Square(spot), "1", "962", "1"), qabala), Ct);
+        var body = await JsonAsync(created);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("QB-1402-5531", body.GetProperty("properties").GetProperty("sources")[0].GetProperty("reference").GetString());
+        var location = created.Headers.Location!.ToString();
+
+        var deed = new[] { new { kind = "deed", reference = "D-2025-001", date = "2025-02-01" } };
+        using var edited = await PutAsync(officer, location, await WithSources(Feature(Square(spot), "1", "962", "1", reason: "sold"), deed), "\"v1\"");
+        Assert.Equal(HttpStatusCode.OK, edited.StatusCode);
+        var history = await JsonAsync(await officer.GetAsync(location + "/history", Ct));
+        Assert.Equal(["QB-1402-5531", "D-2025-001"],
+            history.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("sources")[0].GetProperty("reference").GetString()));
+
+        using var anonymous = service.Client();
+        var publicRead = await anonymous.GetStringAsync(location, Ct);
+        var publicHistory = await anonymous.GetStringAsync(location + "/history", Ct);
+        Assert.Contains("MZR-1-962-1", publicRead);
+        foreach (var secret in new[] { "QB-1402", "D-2025-001", "SR-77" })
+        {
+            Assert.DoesNotContain(secret, publicRead);
+            Assert.DoesNotContain(secret, publicHistory);
+        }
+
+        using var bad = await officer.PostAsync("/api/properties",
+            await WithSources(Feature(Square(service.FreeSpot()), "1", "962", "2"), new[] { new { kind = "rumour", reference = "x", date = "2024-01-01" } }), Ct);
+        await AssertProblemAsync(bad, 422, "invalid-property");
     }
 }

@@ -271,7 +271,7 @@ public static class RegistrationApi
             return ruleProblem;
 
         var (id, version) = await InsertAsync(conn, tx, cityId, code, input.District!, input.Block!, input.Parcel!,
-            input.AttributesJson ?? "{}", candidate.Ewkb, UserId(user), ct);
+            input.AttributesJson ?? "{}", candidate.Ewkb, UserId(user), ct, input.SourcesJson);
         foreach (var right in input.Rights)
         {
             await using var cmd = new NpgsqlCommand(RightSql, conn, tx);
@@ -349,8 +349,8 @@ public static class RegistrationApi
         catch (FormatException e) { return P.Unprocessable(P.InvalidProperty, "Invalid property", e.Message); }
         if (string.IsNullOrWhiteSpace(input.Reason))
             return P.Unprocessable(P.InvalidProperty, "Reason required", "An edit needs a 'reason' in the Feature's properties.");
-        if (input.GeometryJson is null && input.AttributesJson is null)
-            return P.Unprocessable(P.InvalidProperty, "Nothing to change", "Send a geometry and/or attributes.");
+        if (input.GeometryJson is null && input.AttributesJson is null && input.SourcesJson is null)
+            return P.Unprocessable(P.InvalidProperty, "Nothing to change", "Send a geometry, attributes and/or sources.");
         var (srid, crsProblem) = ReadCrs(http.Request);
         if (crsProblem is not null) return crsProblem;
         var (snapM, snapProblem) = ReadSnap(http.Request);
@@ -372,7 +372,7 @@ public static class RegistrationApi
                 if (await RegistrationRules.CheckAsync(conn, tx, candidate, row.CityId, row.Slug, row.District, row.Code, id, ct) is { } ruleProblem)
                     return (null, ruleProblem);
             }
-            return (new Change(candidate?.Ewkb, input.AttributesJson, null, input.Reason!, candidate?.Repair, snap), null);
+            return (new Change(candidate?.Ewkb, input.AttributesJson, null, input.Reason!, candidate?.Repair, snap, input.SourcesJson), null);
         });
     }
 
@@ -403,7 +403,7 @@ public static class RegistrationApi
     internal sealed record Row(int CityId, int Version, string Status, string District, string Code, string? SurveyedBy, string Slug);
 
     internal sealed record Change(byte[]? Ewkb, string? AttributesJson, string? Status, string Reason, Dictionary<string, object?>? Repair,
-        Dictionary<string, object?>? Snap = null);
+        Dictionary<string, object?>? Snap = null, string? SourcesJson = null);
 
     /// <summary>Locks the row, checks role, district and If-Match, lets <paramref name="decide"/> check the rules, then
     /// closes the current version and writes the next one, all in one transaction.</summary>
@@ -442,7 +442,7 @@ public static class RegistrationApi
 
     /// <summary>Inserts a new surveyed property (its version 1 comes from the insert trigger); returns its id and version.</summary>
     internal static async Task<(long Id, int Version)> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, string code,
-        string district, string block, string parcel, string attributesJson, byte[] ewkb, string user, CancellationToken ct)
+        string district, string block, string parcel, string attributesJson, byte[] ewkb, string user, CancellationToken ct, string? sourcesJson = null)
     {
         await using var insert = new NpgsqlCommand(InsertSql, conn, tx);
         insert.Parameters.Add(new NpgsqlParameter { Value = cityId });
@@ -453,6 +453,7 @@ public static class RegistrationApi
         insert.Parameters.Add(new NpgsqlParameter { Value = attributesJson, NpgsqlDbType = NpgsqlDbType.Text });
         insert.Parameters.Add(new NpgsqlParameter { Value = ewkb, NpgsqlDbType = NpgsqlDbType.Bytea });
         insert.Parameters.Add(new NpgsqlParameter { Value = user, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new NpgsqlParameter { Value = (object?)sourcesJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await using var reader = await insert.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         return (reader.GetInt64(0), reader.GetInt32(1));
@@ -475,6 +476,7 @@ public static class RegistrationApi
         next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.Status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         next.Parameters.Add(new NpgsqlParameter { Value = user, NpgsqlDbType = NpgsqlDbType.Text });
         next.Parameters.Add(new NpgsqlParameter { Value = change.Reason, NpgsqlDbType = NpgsqlDbType.Text });
+        next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.SourcesJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         return (int)(await next.ExecuteScalarAsync(ct))!;
     }
 

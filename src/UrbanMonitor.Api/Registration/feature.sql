@@ -1,5 +1,5 @@
 -- One property as a GeoJSON Feature: the version valid at $2 (the current one when $2 is null). Parties (names, ID
--- documents) only when $3 is true; anonymous readers never get them.
+-- documents) and source documents (deed/qabala numbers) only when $3 is true; anonymous readers never get them.
 SELECT json_build_object(
            'type', 'Feature',
            'id', v.property_id,
@@ -8,6 +8,7 @@ SELECT json_build_object(
                'code', v.code, 'city', c.slug, 'district', v.district_code, 'block', v.block, 'parcel', v.parcel,
                'status', v.status, 'version', v.version, 'validFrom', v.valid_from, 'validTo', v.valid_to,
                'areaM2', round(ST_Area(v.geom::geography)::numeric, 2), 'attributes', v.attributes,
+               'sources', CASE WHEN $3::boolean THEN v.sources END,
                -- Splits and merges this property took part in up to the time asked for.
                'lineage', (SELECT json_build_object(
                        'parents', coalesce(json_agg(json_build_object('id', l.parent_id, 'code', o.code, 'operation', l.operation, 'at', l.at)

@@ -9,6 +9,7 @@ SELECT json_build_object(
            'versions', json_agg(json_build_object(
                'version', v.version, 'validFrom', v.valid_from, 'validTo', v.valid_to, 'status', v.status,
                'changedBy', CASE WHEN $2::boolean THEN v.changed_by END, 'reason', v.reason,
+               'sources', CASE WHEN $2::boolean THEN v.sources END,
                'areaM2', round(ST_Area(v.geom::geography)::numeric, 2), 'geometry', ST_AsGeoJSON(v.geom, 9)::json)
                ORDER BY v.version))::text
 FROM property_versions v
