@@ -12,8 +12,6 @@ namespace UrbanMonitor.Api.Tests;
 public class LineageTests(MazarRegistrationService service) : IClassFixture<MazarRegistrationService>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-    private const double DegLat = 1 / 111_320.0;
-    private static readonly double DegLon = 1 / (111_320.0 * Math.Cos(36.7 * Math.PI / 180));
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, new MediaTypeHeaderValue("application/geo+json"));
 
