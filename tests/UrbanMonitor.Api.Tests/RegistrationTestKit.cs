@@ -110,8 +110,8 @@ public sealed class MazarRegistrationService : IAsyncLifetime
 
 public static class RegistrationTestKit
 {
-    private const double DegLat = 1 / 111_320.0;
-    private static readonly double DegLon = 1 / (111_320.0 * Math.Cos(36.7 * Math.PI / 180));
+    public const double DegLat = 1 / 111_320.0;
+    public static readonly double DegLon = 1 / (111_320.0 * Math.Cos(36.7 * Math.PI / 180));
 
     public static string Officer { get; } = TestTokens.For("land-officer", "mazar-e-sharif:1");
 

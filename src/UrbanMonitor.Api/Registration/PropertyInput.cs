@@ -9,13 +9,17 @@ public sealed record RightInput(string Kind, decimal Share, string PartyKind, st
 
 /// <summary>
 /// The body of a registration request: a GeoJSON Feature whose properties name the city, district, block and parcel
-/// (strings or integers), optional <c>attributes</c> (an object), <c>rights</c> and, for edits, a <c>reason</c>.
+/// (strings or integers), optional <c>attributes</c> (an object), <c>rights</c>, <c>sources</c> (the source documents:
+/// <c>[{"kind": "qabala" | "deed" | "survey-record" | "other", "reference": "…", "date": "yyyy-MM-dd"}]</c>) and, for
+/// edits, a <c>reason</c>. <see cref="SourcesJson"/> is the normalised array, null when the Feature has none.
 /// The geometry is kept as GeoJSON text for PostGIS to parse; null when the Feature has none.
 /// </summary>
 public sealed record PropertyInput(
     string? City, string? District, string? Block, string? Parcel,
-    string? GeometryJson, string? AttributesJson, IReadOnlyList<RightInput> Rights, string? Reason)
+    string? GeometryJson, string? AttributesJson, IReadOnlyList<RightInput> Rights, string? Reason, string? SourcesJson = null)
 {
+    public static readonly string[] SourceKinds = ["qabala", "deed", "survey-record", "other"];
+
     public static readonly string[] RightKinds = ["ownership", "occupancy-certificate", "customary", "lease", "informal-occupancy"];
     public static readonly string[] PartyKinds = ["person", "group", "organisation"];
 
@@ -60,7 +64,31 @@ public sealed record PropertyInput(
                 i++;
             }
         }
-        return new PropertyInput(Text("city"), Text("district"), Text("block"), Text("parcel"), geometry, attributes, rights, Text("reason"));
+        return new PropertyInput(Text("city"), Text("district"), Text("block"), Text("parcel"), geometry, attributes, rights, Text("reason"),
+            props.ValueKind == JsonValueKind.Object && props.TryGetProperty("sources", out var src) && src.ValueKind != JsonValueKind.Null ? ParseSources(src) : null);
+    }
+
+    /// <summary>Checks the source documents and writes them back as a JSON array of {kind, reference, date}.</summary>
+    private static string ParseSources(JsonElement sources)
+    {
+        if (sources.ValueKind != JsonValueKind.Array) throw new FormatException("'sources' must be an array of {kind, reference, date}.");
+        var list = new List<Dictionary<string, string?>>();
+        var i = 0;
+        foreach (var s in sources.EnumerateArray())
+        {
+            string? Field(string name) => s.ValueKind == JsonValueKind.Object && s.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            var kind = Field("kind");
+            if (kind is null || !SourceKinds.Contains(kind))
+                throw new FormatException($"sources[{i}]: 'kind' must be one of {string.Join(", ", SourceKinds)}.");
+            var reference = Field("reference");
+            if (string.IsNullOrWhiteSpace(reference)) throw new FormatException($"sources[{i}]: 'reference' (the document's number) is missing.");
+            var date = Field("date");
+            if (date is not null && !DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+                throw new FormatException($"sources[{i}]: 'date' must be a date like 2024-03-21.");
+            list.Add(new Dictionary<string, string?> { ["kind"] = kind, ["reference"] = reference.Trim(), ["date"] = date });
+            i++;
+        }
+        return JsonSerializer.Serialize(list);
     }
 
     private static RightInput ParseRight(JsonElement right, int index)

@@ -18,7 +18,7 @@ namespace UrbanMonitor.Api.Registration;
 /// </summary>
 public static class RegistrationApi
 {
-    private const string GeoJson = "application/geo+json; charset=utf-8";
+    internal const string GeoJson = "application/geo+json; charset=utf-8";
     private static readonly string CitySql = Sql.Load("Registration/city.sql");
     private static readonly string InsertSql = Sql.Load("Registration/insert.sql");
     private static readonly string RightSql = Sql.Load("Registration/right.sql");
@@ -77,12 +77,13 @@ public static class RegistrationApi
                 Guard(() => Advance(id, "verified", "registered", http, db, ct))).RequireAuthorization().WithName("RegisterVerifiedProperty")
             .WithSummary("verified → registered, by a supervisor other than the surveyor")
             .Produces(StatusCodes.Status200OK, contentType: "application/geo+json").ProducesProblem(StatusCodes.Status409Conflict);
+        PropertyLineageApi.Map(api);
         return app;
     }
 
     /// <summary>Input that PostgreSQL itself refuses (text it cannot store, coordinates out of range for geography, a
     /// code taken by a concurrent registration) is the client's problem: a 4xx, never a 500.</summary>
-    private static async Task<IResult> Guard(Func<Task<IResult>> work)
+    internal static async Task<IResult> Guard(Func<Task<IResult>> work)
     {
         try
         {
@@ -124,7 +125,7 @@ public static class RegistrationApi
 
     // ---- request reading ----
 
-    private static async Task<(JsonDocument? Doc, byte[] Bytes, IResult? Problem)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    internal static async Task<(JsonDocument? Doc, byte[] Bytes, IResult? Problem)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {
         var mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         if (mediaType is not ("application/geo+json" or "application/json"))
@@ -143,7 +144,7 @@ public static class RegistrationApi
         }
     }
 
-    private static (int Srid, IResult? Problem) ReadCrs(HttpRequest request)
+    internal static (int Srid, IResult? Problem) ReadCrs(HttpRequest request)
     {
         var text = request.Query["crs"].ToString();
         if (string.IsNullOrEmpty(text)) return (4326, null);
@@ -154,7 +155,18 @@ public static class RegistrationApi
             : (crs.Srid, null);
     }
 
-    private static bool Repair(HttpRequest request) =>
+    /// <summary>Reads <c>?snap=</c>: metres (0 = off); <see cref="RegistrationRules.DefaultSnapM"/> when absent.</summary>
+    internal static (double Metres, IResult? Problem) ReadSnap(HttpRequest request)
+    {
+        var text = request.Query["snap"].ToString();
+        if (string.IsNullOrEmpty(text)) return (RegistrationRules.DefaultSnapM, null);
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var m) && m >= 0 && m <= RegistrationRules.MaxSnapM
+            ? (m, null)
+            : (0, P.Problem(StatusCodes.Status400BadRequest, Problems.InvalidParameter, "Invalid snap",
+                $"snap must be a distance in metres from 0 (off) to {RegistrationRules.MaxSnapM}."));
+    }
+
+    internal static bool Repair(HttpRequest request) =>
         string.Equals(request.Query["repair"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Parses <c>?at=</c>: an RFC 3339 timestamp (UTC when it has no offset) or a bare date meaning the end of that day.</summary>
@@ -178,7 +190,7 @@ public static class RegistrationApi
     }
 
     /// <summary>Reads <c>If-Match: "v{n}"</c>; null version when the header is absent, -1 when unreadable.</summary>
-    private static int? IfMatch(HttpRequest request)
+    internal static int? IfMatch(HttpRequest request)
     {
         var header = request.Headers.IfMatch.ToString().Trim();
         if (header.Length == 0) return null;
@@ -222,6 +234,8 @@ public static class RegistrationApi
         var key = http.Request.Headers["Idempotency-Key"].ToString();
         var hash = Convert.ToHexString(SHA256.HashData([.. bytes, .. System.Text.Encoding.UTF8.GetBytes(http.Request.QueryString.Value ?? "")]));
 
+        var (snapM, snapProblem) = ReadSnap(http.Request);
+        if (snapProblem is not null) return snapProblem;
         var (candidate, geometryProblem) = await RegistrationRules.NormalizeAsync(db, input.GeometryJson!, srid, Repair(http.Request), ct);
         if (geometryProblem is not null) return geometryProblem;
 
@@ -252,30 +266,16 @@ public static class RegistrationApi
             }
         }
 
-        if (await RegistrationRules.CheckAsync(conn, tx, candidate!, cityId, input.City!, input.District!, code, null, ct) is { } ruleProblem)
+        (candidate, var snap) = await RegistrationRules.SnapAsync(conn, tx, candidate!, cityId, null, snapM, ct);
+        if (await RegistrationRules.CheckAsync(conn, tx, candidate, cityId, input.City!, input.District!, code, null, ct) is { } ruleProblem)
             return ruleProblem;
 
-        long id;
-        int version;
-        await using (var insert = new NpgsqlCommand(InsertSql, conn, tx))
-        {
-            insert.Parameters.Add(new NpgsqlParameter { Value = cityId });
-            insert.Parameters.Add(new NpgsqlParameter { Value = code, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = input.District!, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = input.Block!, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = input.Parcel!, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = input.AttributesJson ?? "{}", NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = candidate!.Ewkb, NpgsqlDbType = NpgsqlDbType.Bytea });
-            insert.Parameters.Add(new NpgsqlParameter { Value = UserId(user), NpgsqlDbType = NpgsqlDbType.Text });
-            await using var reader = await insert.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            id = reader.GetInt64(0);
-            version = reader.GetInt32(1);
-        }
+        var (id, version) = await InsertAsync(conn, tx, cityId, code, input.District!, input.Block!, input.Parcel!,
+            input.AttributesJson ?? "{}", candidate.Ewkb, UserId(user), ct, input.SourcesJson);
         foreach (var right in input.Rights)
             await AddRightAsync(conn, tx, cityId, id, right, null, ct);
 
-        var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The new property cannot be read back."), candidate.Repair);
+        var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The new property cannot be read back."), candidate.Repair, snap);
         var location = "/api/properties/" + id.ToString(CultureInfo.InvariantCulture);
         if (key.Length > 0)
         {
@@ -339,10 +339,12 @@ public static class RegistrationApi
         catch (FormatException e) { return P.Unprocessable(P.InvalidProperty, "Invalid property", e.Message); }
         if (string.IsNullOrWhiteSpace(input.Reason))
             return P.Unprocessable(P.InvalidProperty, "Reason required", "An edit needs a 'reason' in the Feature's properties.");
-        if (input.GeometryJson is null && input.AttributesJson is null)
-            return P.Unprocessable(P.InvalidProperty, "Nothing to change", "Send a geometry and/or attributes.");
+        if (input.GeometryJson is null && input.AttributesJson is null && input.SourcesJson is null)
+            return P.Unprocessable(P.InvalidProperty, "Nothing to change", "Send a geometry, attributes and/or sources.");
         var (srid, crsProblem) = ReadCrs(http.Request);
         if (crsProblem is not null) return crsProblem;
+        var (snapM, snapProblem) = ReadSnap(http.Request);
+        if (snapProblem is not null) return snapProblem;
         RegistrationRules.Candidate? candidate = null;
         if (input.GeometryJson is not null)
         {
@@ -353,10 +355,14 @@ public static class RegistrationApi
         {
             if (row.Status == "retired")
                 return (null, P.Problem(StatusCodes.Status409Conflict, P.StatusConflict, "Retired", $"{row.Code} is retired; it cannot be edited."));
-            if (candidate is not null &&
-                await RegistrationRules.CheckAsync(conn, tx, candidate, row.CityId, row.Slug, row.District, row.Code, id, ct) is { } ruleProblem)
-                return (null, ruleProblem);
-            return (new Change(candidate?.Ewkb, input.AttributesJson, null, input.Reason!, candidate?.Repair), null);
+            Dictionary<string, object?>? snap = null;
+            if (candidate is not null)
+            {
+                (candidate, snap) = await RegistrationRules.SnapAsync(conn, tx, candidate, row.CityId, id, snapM, ct);
+                if (await RegistrationRules.CheckAsync(conn, tx, candidate, row.CityId, row.Slug, row.District, row.Code, id, ct) is { } ruleProblem)
+                    return (null, ruleProblem);
+            }
+            return (new Change(candidate?.Ewkb, input.AttributesJson, null, input.Reason!, candidate?.Repair, snap, input.SourcesJson), null);
         });
     }
 
@@ -389,11 +395,12 @@ public static class RegistrationApi
 
     internal sealed record Row(int CityId, int Version, string Status, string District, string Code, string? SurveyedBy, string Slug);
 
-    private sealed record Change(byte[]? Ewkb, string? AttributesJson, string? Status, string Reason, Dictionary<string, object?>? Repair);
+    internal sealed record Change(byte[]? Ewkb, string? AttributesJson, string? Status, string Reason, Dictionary<string, object?>? Repair,
+        Dictionary<string, object?>? Snap = null, string? SourcesJson = null);
 
     /// <summary>Locks the row, checks role, district and If-Match, lets <paramref name="decide"/> check the rules, then
     /// closes the current version and writes the next one, all in one transaction.</summary>
-    private static async Task<IResult> ChangeAsync(long id, HttpContext http, NpgsqlDataSource db, int? expected, string[] roles, CancellationToken ct,
+    internal static async Task<IResult> ChangeAsync(long id, HttpContext http, NpgsqlDataSource db, int? expected, string[] roles, CancellationToken ct,
         Func<NpgsqlConnection, NpgsqlTransaction, Row, Task<(Change? Change, IResult? Problem)>> decide)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -419,15 +426,55 @@ public static class RegistrationApi
         var (change, problem) = await decide(conn, tx, row);
         if (problem is not null) return problem;
 
-        var version = await NextVersionAsync(conn, tx, row.CityId, id, change!.Ewkb, change.AttributesJson, change.Status, UserId(http.User), change.Reason, ct);
-        var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The property cannot be read back."), change.Repair);
+        var version = await WriteVersionAsync(conn, tx, row.CityId, id, change!, UserId(http.User), ct);
+        var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The property cannot be read back."), change!.Repair, change.Snap);
         await tx.CommitAsync(ct);
         http.Response.Headers.ETag = ETag(version);
         return Results.Text(feature, GeoJson);
     }
 
+    /// <summary>Inserts a new surveyed property (its version 1 comes from the insert trigger); returns its id and version.</summary>
+    internal static async Task<(long Id, int Version)> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, string code,
+        string district, string block, string parcel, string attributesJson, byte[] ewkb, string user, CancellationToken ct, string? sourcesJson = null)
+    {
+        await using var insert = new NpgsqlCommand(InsertSql, conn, tx);
+        insert.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        insert.Parameters.Add(new NpgsqlParameter { Value = code, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new NpgsqlParameter { Value = district, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new NpgsqlParameter { Value = block, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new NpgsqlParameter { Value = parcel, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new NpgsqlParameter { Value = attributesJson, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ewkb, NpgsqlDbType = NpgsqlDbType.Bytea });
+        insert.Parameters.Add(new NpgsqlParameter { Value = user, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.Add(new NpgsqlParameter { Value = (object?)sourcesJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var reader = await insert.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetInt64(0), reader.GetInt32(1));
+    }
+
+    /// <summary>Closes the current version of property <paramref name="id"/> and writes the next one; returns its number.</summary>
+    internal static async Task<int> WriteVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long id, Change change, string user, CancellationToken ct)
+    {
+        await using (var close = new NpgsqlCommand(CloseVersionSql, conn, tx))
+        {
+            close.Parameters.Add(new NpgsqlParameter { Value = cityId });
+            close.Parameters.Add(new NpgsqlParameter { Value = id });
+            await close.ExecuteNonQueryAsync(ct);
+        }
+        await using var next = new NpgsqlCommand(NewVersionSql, conn, tx);
+        next.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        next.Parameters.Add(new NpgsqlParameter { Value = id });
+        next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.Ewkb ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bytea });
+        next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.AttributesJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.Status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        next.Parameters.Add(new NpgsqlParameter { Value = user, NpgsqlDbType = NpgsqlDbType.Text });
+        next.Parameters.Add(new NpgsqlParameter { Value = change.Reason, NpgsqlDbType = NpgsqlDbType.Text });
+        next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.SourcesJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        return (int)(await next.ExecuteScalarAsync(ct))!;
+    }
+
     /// <summary>Closes the current version of property <paramref name="id"/> and writes the next one (null geometry,
-    /// attributes or status keep the current); returns the new version number. Call inside the caller's transaction.</summary>
+    /// attributes or status keep the current, as do the source documents); returns the new version number. Call inside the caller's transaction.</summary>
     internal static async Task<int> NextVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long id, byte[]? ewkb,
         string? attributesJson, string? status, string changedBy, string reason, CancellationToken ct)
     {
@@ -445,6 +492,7 @@ public static class RegistrationApi
         next.Parameters.Add(new NpgsqlParameter { Value = (object?)status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         next.Parameters.Add(new NpgsqlParameter { Value = changedBy, NpgsqlDbType = NpgsqlDbType.Text });
         next.Parameters.Add(new NpgsqlParameter { Value = reason, NpgsqlDbType = NpgsqlDbType.Text });
+        next.Parameters.Add(new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         return (int)(await next.ExecuteScalarAsync(ct))!;
     }
 
@@ -497,12 +545,13 @@ public static class RegistrationApi
         return await reader.ReadAsync(ct) ? reader.GetString(0) : null;
     }
 
-    // A repaired geometry is reported beside the Feature (a foreign member), so the officer sees what changed.
-    private static string WithRepair(string feature, Dictionary<string, object?>? repair)
+    // A repaired or snapped geometry is reported beside the Feature (foreign members), so the officer sees what changed.
+    private static string WithRepair(string feature, Dictionary<string, object?>? repair, Dictionary<string, object?>? snap = null)
     {
-        if (repair is null) return feature;
+        if (repair is null && snap is null) return feature;
         var node = JsonNode.Parse(feature)!;
-        node["repaired"] = JsonSerializer.SerializeToNode(repair);
+        if (repair is not null) node["repaired"] = JsonSerializer.SerializeToNode(repair);
+        if (snap is not null) node["snap"] = JsonSerializer.SerializeToNode(snap);
         return node.ToJsonString();
     }
 }

@@ -48,6 +48,11 @@ public static class RegistrationRules
 
     private static readonly string NormalizeSql = Sql.Load("Registration/normalize.sql");
     private static readonly string RulesSql = Sql.Load("Registration/rules.sql");
+    private static readonly string SnapSql = Sql.Load("Registration/snap.sql");
+
+    /// <summary>Vertices within this distance (m) of an active neighbour snap to it unless the request says otherwise.</summary>
+    public const double DefaultSnapM = 0.2;
+    public const double MaxSnapM = 5;
 
     /// <summary>A geometry that passed the type and validity rules: EWKB in EPSG:4326, and what a repair did (or null).</summary>
     public sealed record Candidate(byte[] Ewkb, Dictionary<string, object?>? Repair);
@@ -90,6 +95,38 @@ public static class RegistrationRules
             return (null, RegistrationProblems.Unprocessable(RegistrationProblems.InvalidGeoJson, "Unreadable geometry",
                 "PostGIS cannot read the geometry: " + e.MessageText));
         }
+    }
+
+    /// <summary>
+    /// Snaps the candidate's vertices to active neighbouring parcels within <paramref name="toleranceM"/> metres
+    /// (PostGIS <c>ST_Snap</c> in the local UTM zone), in the caller's transaction. Returns the candidate to check and
+    /// store, and a report of what snapped (null when nothing was near); a snap that would make the parcel invalid is
+    /// skipped and reported.
+    /// </summary>
+    public static async Task<(Candidate Candidate, Dictionary<string, object?>? Report)> SnapAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, Candidate candidate, int cityId, long? exclude, double toleranceM, CancellationToken ct)
+    {
+        if (toleranceM <= 0) return (candidate, null);
+        await using var cmd = new NpgsqlCommand(SnapSql, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = candidate.Ewkb, NpgsqlDbType = NpgsqlDbType.Bytea });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)exclude ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = toleranceM });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return (candidate, null);
+        var moved = !reader.IsDBNull(0);
+        var report = new Dictionary<string, object?>
+        {
+            ["method"] = "ST_Snap",
+            ["toleranceM"] = toleranceM,
+            ["neighbours"] = (string[])reader.GetValue(1),
+            ["snapped"] = moved,
+            ["maxShiftM"] = Math.Round(reader.GetDouble(2), 3),
+            ["verticesBefore"] = reader.GetInt32(3),
+            ["verticesAfter"] = reader.GetInt32(4),
+        };
+        if (!reader.GetBoolean(5)) report["skipped"] = "Snapping would make the parcel invalid; it was kept as drawn.";
+        return (moved ? candidate with { Ewkb = (byte[])reader.GetValue(0) } : candidate, report);
     }
 
     /// <summary>Checks district, area, overlaps and code in the caller's transaction; null when every rule holds.</summary>

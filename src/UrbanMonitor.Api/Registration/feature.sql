@@ -1,5 +1,5 @@
 -- One property as a GeoJSON Feature: the version valid at $2 (the current one when $2 is null). Parties (names, ID
--- documents) only when $3 is true; anonymous readers never get them.
+-- documents) and source documents (deed/qabala numbers) only when $3 is true; anonymous readers never get them.
 SELECT json_build_object(
            'type', 'Feature',
            'id', v.property_id,
@@ -10,6 +10,17 @@ SELECT json_build_object(
                'areaM2', round(ST_Area(v.geom::geography)::numeric, 2), 'attributes', v.attributes,
                'address', (SELECT json_build_object('street', a.street, 'number', a.number, 'locality', a.locality)
                            FROM property_addresses a WHERE a.city_id = v.city_id AND a.property_id = v.property_id),
+               'sources', CASE WHEN $3::boolean THEN v.sources END,
+               -- Splits and merges this property took part in up to the time asked for.
+               'lineage', (SELECT json_build_object(
+                       'parents', coalesce(json_agg(json_build_object('id', l.parent_id, 'code', o.code, 'operation', l.operation, 'at', l.at)
+                                                    ORDER BY o.code) FILTER (WHERE l.child_id = v.property_id), '[]'),
+                       'children', coalesce(json_agg(json_build_object('id', l.child_id, 'code', o.code, 'operation', l.operation, 'at', l.at)
+                                                     ORDER BY o.code) FILTER (WHERE l.parent_id = v.property_id), '[]'))
+                   FROM property_lineage l
+                   JOIN properties o ON o.id = CASE WHEN l.child_id = v.property_id THEN l.parent_id ELSE l.child_id END
+                   WHERE (l.child_id = v.property_id OR l.parent_id = v.property_id)
+                     AND l.at <= coalesce($2::timestamptz, now())),
                'rights', CASE WHEN $3::boolean THEN (
                    SELECT coalesce(json_agg(json_build_object(
                               'id', r.id, 'kind', r.kind, 'share', r.share, 'validFrom', r.valid_from, 'validTo', r.valid_to,
