@@ -49,6 +49,7 @@ public static class RegistrationApi
             .RequireAuthorization().WithName("OgcRetireProperty").WithSummary("OGC API - Features Part 4: delete = retire (If-Match)");
 
         var api = app.MapGroup("/api/properties").WithTags("Registration");
+        PropertySearchApi.Map(api);
         api.MapPost("/", (HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(() => Create(http, db, ct))).RequireAuthorization().WithName("RegisterProperty")
             .WithSummary("Register a surveyed property (GeoJSON Feature; land officer of its district; Idempotency-Key honoured)")
             .Produces(StatusCodes.Status201Created, contentType: "application/geo+json")
