@@ -396,6 +396,34 @@ public class PropertyImportTests(ImportService s) : IClassFixture<ImportService>
     }
 
     [Fact]
+    public async Task FieldMappingNamesTheSourceAttributesOfTheCodePartsAndAnUnknownOneFailsTheJobWithNothingPublished()
+    {
+        await s.CityAsync("map-city");
+        var body = ImportService.FeatureCollection(
+            ImportService.Square(67.0, 36.7, properties: "{\"Nahia\":\"3\",\"Gozar\":\"41\",\"Plot\":\"7\",\"use\":\"residential\"}"),
+            ImportService.Square(67.1, 36.7, properties: "{\"Nahia\":\"3\",\"Gozar\":\"41\",\"Plot\":\"8\",\"use\":\"commercial\"}"));
+        const string inCity = "FROM properties p JOIN cities c ON c.id = p.city_id WHERE c.slug = 'map-city'";
+
+        // Without a mapping the code parts are not found: nothing is published.
+        var unmapped = await s.ImportAsync("/api/cities/map-city/layers/properties", body);
+        Assert.Equal("failed", unmapped.GetProperty("status").GetString());
+        Assert.Equal(0, await s.Db.ScalarAsync<long>($"SELECT count(*) {inCity}"));
+
+        // An attribute the file does not have: the job fails and names the file's attributes.
+        var wrong = await s.ImportAsync("/api/cities/map-city/layers/properties?map.district_code=Nahia&map.block=Block&map.parcel=Plot", body);
+        Assert.Equal("failed", wrong.GetProperty("status").GetString());
+        Assert.Contains("no attribute 'Block'", wrong.ToString());
+        Assert.Equal(0, await s.Db.ScalarAsync<long>($"SELECT count(*) {inCity}"));
+
+        var job = await s.ImportAsync("/api/cities/map-city/layers/properties?map.district_code=Nahia&map.block=Gozar&map.parcel=Plot", body);
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        Assert.Equal(2, job.GetProperty("featuresPublished").GetInt64());
+        Assert.Equal("3|41|8|commercial|surveyed", await s.Db.ScalarAsync<string>(
+            $"SELECT concat_ws('|', district_code, block, parcel, attributes->>'use', status) {inCity} AND p.code LIKE '%-3-41-8'"));
+        Assert.Equal(1, await s.Db.ScalarAsync<long>($"SELECT count(*) {inCity} AND p.code LIKE '%-3-41-7' AND p.code = c.code || '-3-41-7'"));
+    }
+
+    [Fact]
     public async Task ACodePartWithAHyphenIsRejected()
     {
         await s.CityAsync("part-city");
