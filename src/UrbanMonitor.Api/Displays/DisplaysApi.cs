@@ -221,8 +221,8 @@ public static class DisplaysApi
             var held = row.Status != "verified" || row.SurveyedBy == me
                        || await DisputesApi.BlockingProblemAsync(conn, tx, propertyId, row.Code, "registered", ct) is not null;
             if (!held)
-                await RegistrationApi.NextVersionAsync(conn, tx, row.CityId, propertyId, null, null, "registered", me,
-                    $"registered: display period {id} ended unchallenged", ct);
+                await RegistrationApi.WriteVersionAsync(conn, tx, row.CityId, propertyId,
+                    new RegistrationApi.Change(null, null, "registered", $"registered: display period {id} ended unchallenged", null), me, ct);
             await using var outcome = new NpgsqlCommand("UPDATE display_claims SET outcome = $3 WHERE display_id = $1 AND property_id = $2", conn, tx);
             outcome.Parameters.Add(new NpgsqlParameter { Value = id });
             outcome.Parameters.Add(new NpgsqlParameter { Value = propertyId });

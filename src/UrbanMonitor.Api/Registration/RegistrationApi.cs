@@ -453,7 +453,8 @@ public static class RegistrationApi
         return (reader.GetInt64(0), reader.GetInt32(1));
     }
 
-    /// <summary>Closes the current version of property <paramref name="id"/> and writes the next one; returns its number.</summary>
+    /// <summary>Closes the current version of property <paramref name="id"/> and writes the next one (a null geometry,
+    /// attributes, status or source documents in <paramref name="change"/> keep the current); returns its number.</summary>
     internal static async Task<int> WriteVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long id, Change change, string user, CancellationToken ct)
     {
         await using (var close = new NpgsqlCommand(CloseVersionSql, conn, tx))
@@ -471,29 +472,6 @@ public static class RegistrationApi
         next.Parameters.Add(new NpgsqlParameter { Value = user, NpgsqlDbType = NpgsqlDbType.Text });
         next.Parameters.Add(new NpgsqlParameter { Value = change.Reason, NpgsqlDbType = NpgsqlDbType.Text });
         next.Parameters.Add(new NpgsqlParameter { Value = (object?)change.SourcesJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        return (int)(await next.ExecuteScalarAsync(ct))!;
-    }
-
-    /// <summary>Closes the current version of property <paramref name="id"/> and writes the next one (null geometry,
-    /// attributes or status keep the current, as do the source documents); returns the new version number. Call inside the caller's transaction.</summary>
-    internal static async Task<int> NextVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long id, byte[]? ewkb,
-        string? attributesJson, string? status, string changedBy, string reason, CancellationToken ct)
-    {
-        await using (var close = new NpgsqlCommand(CloseVersionSql, conn, tx))
-        {
-            close.Parameters.Add(new NpgsqlParameter { Value = cityId });
-            close.Parameters.Add(new NpgsqlParameter { Value = id });
-            await close.ExecuteNonQueryAsync(ct);
-        }
-        await using var next = new NpgsqlCommand(NewVersionSql, conn, tx);
-        next.Parameters.Add(new NpgsqlParameter { Value = cityId });
-        next.Parameters.Add(new NpgsqlParameter { Value = id });
-        next.Parameters.Add(new NpgsqlParameter { Value = (object?)ewkb ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bytea });
-        next.Parameters.Add(new NpgsqlParameter { Value = (object?)attributesJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        next.Parameters.Add(new NpgsqlParameter { Value = (object?)status ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        next.Parameters.Add(new NpgsqlParameter { Value = changedBy, NpgsqlDbType = NpgsqlDbType.Text });
-        next.Parameters.Add(new NpgsqlParameter { Value = reason, NpgsqlDbType = NpgsqlDbType.Text });
-        next.Parameters.Add(new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         return (int)(await next.ExecuteScalarAsync(ct))!;
     }
 

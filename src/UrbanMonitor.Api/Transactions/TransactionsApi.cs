@@ -288,7 +288,8 @@ public static class TransactionsApi
             foreach (var r in changes.Open)
                 await RegistrationApi.AddRightAsync(conn, tx, row.CityId, propertyId, new RightInput(r.Kind, r.Share, r.PartyKind, r.PartyName, r.IdDocument), r.Until, ct);
             var reason = $"{t.Kind} (transaction {id})" + (t.Reason is { } why ? ": " + why : "");
-            version = await RegistrationApi.NextVersionAsync(conn, tx, row.CityId, propertyId, null, null, null, RegistrationApi.UserId(http.User), reason, ct);
+            version = await RegistrationApi.WriteVersionAsync(conn, tx, row.CityId, propertyId,
+                new RegistrationApi.Change(null, null, null, reason, null), RegistrationApi.UserId(http.User), ct);
         }
         await using (var decide = new NpgsqlCommand(DecideSql, conn, tx))
         {
