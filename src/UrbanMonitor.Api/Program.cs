@@ -1,3 +1,4 @@
+using UrbanMonitor.Api.Audit;
 using UrbanMonitor.Api.Auth;
 using UrbanMonitor.Api.Addresses;
 using UrbanMonitor.Api.Cities;
@@ -23,6 +24,7 @@ builder.AddTiles();
 builder.AddRegistration();
 builder.AddDocuments();
 builder.AddDisplays();
+builder.AddAudit();
 
 var app = builder.Build();
 app.UseUrbanMonitorHosting();
@@ -41,6 +43,7 @@ app.MapTransactionsApi();
 app.MapDisputesApi();
 app.MapDisplaysApi();
 app.MapUsersApi();
+app.MapAuditApi();
 app.MapApiDocs();
 
 app.Run();

@@ -23,6 +23,15 @@ app.Configure(config =>
         users.AddCommand<UsersTokenCommand>("token").WithDescription("Print a bearer token for a user (needs URBANMONITOR_Auth__SigningKey).");
         users.AddCommand<UsersDemoCommand>("demo").WithDescription("Create the demo users (one or more per role) and write them with tokens to a JSON file.");
     });
+    config.AddBranch("audit", audit =>
+    {
+        audit.SetDescription("The append-only, hash-chained audit log.");
+        audit.AddCommand<AuditVerifyCommand>("verify").WithDescription("Seal pending entries and recompute the hash chain; exit 4 when it is broken.");
+    });
+    config.AddCommand<BackupCommand>("backup")
+        .WithDescription("Back the database up (pg_dump) with a manifest of per-table digests taken in the same snapshot.");
+    config.AddCommand<RestoreCommand>("restore")
+        .WithDescription("Restore a backup into a new, empty database (--db) and check every table is identical to the backup.");
     config.AddCommand<StatusCommand>("status")
         .WithDescription("Show the migrations applied and pending, and the cities with their layer counts.");
 });

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using UrbanMonitor.Api.Audit;
 using UrbanMonitor.Api.Auth;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Transactions;
@@ -44,7 +45,7 @@ public static class UsersApi
         try
         {
             var login = body.Text("login") ?? throw new UserRejectedException("login is required.");
-            var user = await DbUsers.AddAsync(db, login, body.Text("name") ?? login, Strings(body, "roles") ?? [], Strings(body, "districts") ?? [], ct);
+            var user = await DbUsers.AddAsync(db, login, body.Text("name") ?? login, Strings(body, "roles") ?? [], Strings(body, "districts") ?? [], ct, AuditActor.Of(http.User));
             return Results.Created("/api/users/" + Uri.EscapeDataString(user.Login), Show(user));
         }
         catch (UserRejectedException e) { return P.Unprocessable(UserRejected, "User rejected", e.Message); }
@@ -60,7 +61,7 @@ public static class UsersApi
                 ? d.ValueKind is JsonValueKind.True or JsonValueKind.False ? d.GetBoolean() : throw new UserRejectedException("disabled must be true or false.")
                 : null;
             var user = await DbUsers.UpdateAsync(db, login, body.TryGetProperty("name", out _) ? body.Text("name") ?? "" : null,
-                Strings(body, "roles"), Strings(body, "districts"), disabled, ct);
+                Strings(body, "roles"), Strings(body, "districts"), disabled, ct, AuditActor.Of(http.User));
             return user is null ? P.Problem(404, UserNotFound, "User not found", $"There is no user '{login}'.") : Results.Json(Show(user));
         }
         catch (UserRejectedException e) { return P.Unprocessable(UserRejected, "User rejected", e.Message); }

@@ -55,7 +55,7 @@ public static partial class Users
         }
     }
 
-    public static async Task<User> AddAsync(NpgsqlDataSource db, string login, string name, IReadOnlyList<string> roles, IReadOnlyList<string> districts, CancellationToken ct = default)
+    public static async Task<User> AddAsync(NpgsqlDataSource db, string login, string name, IReadOnlyList<string> roles, IReadOnlyList<string> districts, CancellationToken ct = default, string? actor = null)
     {
         if (!LoginPattern().IsMatch(login)) throw new UserRejectedException($"'{login}' is not a valid login: 2–64 of a-z 0-9 . _ @ -.");
         if (string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
@@ -64,6 +64,7 @@ public static partial class Users
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await Audit.AuditLog.SetActorAsync(conn, tx, actor ?? "cli:" + Environment.UserName, ct);
         var id = Guid.NewGuid();
         await using (var insert = new NpgsqlCommand(
             "INSERT INTO users (id, login, name, roles, all_districts) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (login) DO NOTHING", conn, tx))
@@ -83,12 +84,13 @@ public static partial class Users
     /// <summary>Changes a user's name, roles, districts (replaced as a whole; <c>*</c> for all) or disabled flag; a null
     /// keeps the current value. Null when there is no such login. A disabled user's tokens stop working at once.</summary>
     public static async Task<User?> UpdateAsync(NpgsqlDataSource db, string login, string? name, IReadOnlyList<string>? roles,
-        IReadOnlyList<string>? districts, bool? disabled, CancellationToken ct = default)
+        IReadOnlyList<string>? districts, bool? disabled, CancellationToken ct = default, string? actor = null)
     {
         if (name is not null && string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
         if (roles is not null) CheckRoles(roles);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await Audit.AuditLog.SetActorAsync(conn, tx, actor ?? "cli:" + Environment.UserName, ct);
         Guid id;
         await using (var update = new NpgsqlCommand("""
             UPDATE users SET name = coalesce($2, name), roles = coalesce($3, roles),
