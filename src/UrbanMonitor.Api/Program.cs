@@ -14,6 +14,7 @@ using UrbanMonitor.Api.Settlements;
 using UrbanMonitor.Api.Tiles;
 using UrbanMonitor.Api.Transactions;
 using UrbanMonitor.Api.Accounts;
+using UrbanMonitor.Api.Viewer;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddUrbanMonitorHosting();
@@ -25,6 +26,7 @@ builder.AddRegistration();
 builder.AddDocuments();
 builder.AddDisplays();
 builder.AddAudit();
+builder.AddViewer();
 
 var app = builder.Build();
 app.UseUrbanMonitorHosting();
@@ -44,6 +46,7 @@ app.MapDisputesApi();
 app.MapDisplaysApi();
 app.MapUsersApi();
 app.MapAuditApi();
+app.MapViewer();
 app.MapApiDocs();
 
 app.Run();
