@@ -280,7 +280,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 ColumnType.NonNegativeInteger => "a whole number ≥ 0",
                 ColumnType.Date => "a date (YYYY-MM-DD)",
                 ColumnType.CodePart => "a code part without hyphen, slash or space",
-                ColumnType.Share => "a share of households between 0 and 1 (45 % is 0.45)",
+                ColumnType.Share => "a share of households between 0 and 1 (45 per cent is 0.45)",
                 ColumnType.UpgradingStatus => "none, planned, in-progress or upgraded",
                 _ => "low or high",
             };
