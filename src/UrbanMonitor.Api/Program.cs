@@ -10,6 +10,7 @@ using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Imports;
 using UrbanMonitor.Api.Indicators;
 using UrbanMonitor.Api.Registration;
+using UrbanMonitor.Api.Revenue;
 using UrbanMonitor.Api.Settlements;
 using UrbanMonitor.Api.Tiles;
 using UrbanMonitor.Api.Transactions;
@@ -44,6 +45,7 @@ app.MapDisputesApi();
 app.MapDisplaysApi();
 app.MapUsersApi();
 app.MapAuditApi();
+app.MapRevenueApi();
 app.MapApiDocs();
 
 app.Run();
