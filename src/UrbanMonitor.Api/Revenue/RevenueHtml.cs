@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 
 namespace UrbanMonitor.Api.Revenue;
@@ -21,7 +20,9 @@ internal static class RevenueHtml
         @media print{@page{size:A5;margin:12mm} body{margin:0} .doc{border:0;max-width:none;padding:0} .noprint{display:none}}
         """;
 
-    private static string E(string? s) => WebUtility.HtmlEncode(s ?? "");
+    // Only the five markup characters: WebUtility.HtmlEncode would turn "·" and other Latin-1 letters into entities.
+    private static string E(string? s) => (s ?? "").Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
+        .Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&quot;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
 
     private static string Afn(decimal a) => a.ToString("#,##0.00", CultureInfo.InvariantCulture) + " AFN";
 
