@@ -11,6 +11,7 @@ using UrbanMonitor.Api.Imports;
 using UrbanMonitor.Api.Indicators;
 using UrbanMonitor.Api.Registration;
 using UrbanMonitor.Api.Sampling;
+using UrbanMonitor.Api.Revenue;
 using UrbanMonitor.Api.Settlements;
 using UrbanMonitor.Api.Tiles;
 using UrbanMonitor.Api.Transactions;
@@ -49,6 +50,7 @@ app.MapDisplaysApi();
 app.MapUsersApi();
 app.MapAuditApi();
 app.MapViewer();
+app.MapRevenueApi();
 app.MapApiDocs();
 
 app.Run();
