@@ -1,5 +1,6 @@
 using UrbanMonitor.Api.Audit;
 using UrbanMonitor.Api.Auth;
+using UrbanMonitor.Api.Certificates;
 using UrbanMonitor.Api.Addresses;
 using UrbanMonitor.Api.Cities;
 using UrbanMonitor.Api.Displays;
@@ -25,6 +26,7 @@ builder.AddRegistration();
 builder.AddDocuments();
 builder.AddDisplays();
 builder.AddAudit();
+builder.AddCertificates();
 
 var app = builder.Build();
 app.UseUrbanMonitorHosting();
@@ -44,6 +46,7 @@ app.MapDisputesApi();
 app.MapDisplaysApi();
 app.MapUsersApi();
 app.MapAuditApi();
+app.MapCertificatesApi();
 app.MapApiDocs();
 
 app.Run();
