@@ -74,15 +74,15 @@ internal sealed class CertificatePdf : IDisposable
         Field(canvas, "Certificate number", "شماره سند", f.Number, null, ref y, ink, muted, rule);
         Field(canvas, "Property code", "کود ملکیت", f.PropertyCode, null, ref y, ink, muted, rule);
         Field(canvas, "Area", "مساحت", f.AreaM2.ToString("#,0.00", CultureInfo.InvariantCulture) + " m²", null, ref y, ink, muted, rule);
-        Field(canvas, "Date of issue (Gregorian)", "تاریخ صدور (میلادی)", gregorian, null, ref y, ink, muted, rule);
-        Field(canvas, "Date of issue (Solar Hijri)", "تاریخ صدور (هجری شمسی)", $"{hijri.Numeric} ({hijri.Latin})", hijri.Dari, ref y, ink, muted, rule);
+        Field(canvas, "Date of issue (Gregorian)", "تاریخ صدور میلادی", gregorian, null, ref y, ink, muted, rule);
+        Field(canvas, "Date of issue (Solar Hijri)", "تاریخ صدور هجری شمسی", $"{hijri.Numeric} ({hijri.Latin})", hijri.Dari, ref y, ink, muted, rule);
 
         // Holders and their right.
         y += 10;
         Text(canvas, "Holders and right", Margin, y, 12, true, SKTextAlign.Left, ink);
         Text(canvas, "دارندگان و نوع حق", right, y + 2, 13, true, SKTextAlign.Right, ink);
         y += 18;
-        Text(canvas, "Name / نام", Margin, y, 8, false, SKTextAlign.Left, muted);
+        Text(canvas, "Name", Margin, y, 8, false, SKTextAlign.Left, muted);
         Text(canvas, "Right", 300, y, 8, false, SKTextAlign.Left, muted);
         Text(canvas, "Share", 440, y, 8, false, SKTextAlign.Left, muted);
         y += 4;
@@ -147,7 +147,7 @@ internal sealed class CertificatePdf : IDisposable
         var right = PageWidth - Margin;
         Text(canvas, english, Margin, y, 9, false, SKTextAlign.Left, muted);
         Text(canvas, value, 200, y, 11, true, SKTextAlign.Left, ink);
-        if (dariValue is not null) Text(canvas, dariValue, 470, y + 1, 12, false, SKTextAlign.Right, ink);
+        if (dariValue is not null) Text(canvas, dariValue, 440, y + 1, 12, false, SKTextAlign.Right, ink);
         Text(canvas, dari, right, y + 1, 11, false, SKTextAlign.Right, muted);
         canvas.DrawLine(Margin, y + 7, right, y + 7, rule);
         y += 22;
