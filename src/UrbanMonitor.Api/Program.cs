@@ -1,5 +1,6 @@
 using UrbanMonitor.Api.Audit;
 using UrbanMonitor.Api.Auth;
+using UrbanMonitor.Api.Certificates;
 using UrbanMonitor.Api.Addresses;
 using UrbanMonitor.Api.Cities;
 using UrbanMonitor.Api.Displays;
@@ -29,6 +30,7 @@ builder.AddDocuments();
 builder.AddDisplays();
 builder.AddAudit();
 builder.AddViewer();
+builder.AddCertificates();
 
 var app = builder.Build();
 app.UseUrbanMonitorHosting();
@@ -51,6 +53,7 @@ app.MapUsersApi();
 app.MapAuditApi();
 app.MapViewer();
 app.MapRevenueApi();
+app.MapCertificatesApi();
 app.MapApiDocs();
 
 app.Run();
