@@ -76,9 +76,9 @@ a time per client. Reference: the bare overlap query for one such square (pgbenc
 | single client: p50 / p95 latency ($reg1_n registrations, $reg1_fail refused) | $reg1_p50 / $reg1_p95 ms | bare overlap query $reg_ref_ms ms | ${reg_ratio}× the bare query | p50 ≤ 15 ms | p50 ≤ 5 ms |
 | 8 concurrent clients: throughput ($reg8_n registrations, $reg8_fail refused, $reg8_s s) | $reg8_rps /s (p50 $reg8_p50 ms, p95 $reg8_p95 ms) | (no reference tool registers parcels) | ${reg_target_ratio}× the 300/s target | ≥ 300/s | ≥ 1,000/s |
 
-Why 8 clients gain little over one: every registration in a city holds a transaction-scoped advisory lock on the city
-(so two cannot both pass the overlap check), bumps the layer's row in \`layer_versions\` and sends \`NOTIFY
-tiles_changed\` (PostgreSQL serialises the commits of notifying transactions). All three serialise writers until commit.
-The way past it: lock only the grid cells that the parcel's box touches, and take the version bump and the notification out
-of the write transaction (an append-only change log read by the tile listener).
+How writers run side by side (migration 0060): a registration locks the cells of a nested grid (0.0001° to 0.1°) that
+its box, widened by the snapping distance plus 1 m, reaches (plus its code), not the whole city; and the layer's
+\`layer_versions\` bump and \`NOTIFY tiles_changed\` run in a deferred trigger at commit, so the version row is held
+only for the commit itself. The 8 clients here register neighbouring 5 m squares of one park (7 m apart), so some of
+them still wait for a neighbour's cell; the commits of notifying transactions are still serialised by PostgreSQL.
 MD

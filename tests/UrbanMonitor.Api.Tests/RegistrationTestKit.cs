@@ -36,6 +36,7 @@ public sealed class MazarRegistrationService : IAsyncLifetime
         await new DemoLoader(Db.DataSource).LoadRealAsync(dir);
         Api = new ApiFactory(Db.ConnectionString);
 
+        // Free spots: an area query that may take longer than the default 30 s on a loaded shared machine.
         await using var cmd = Db.DataSource.CreateCommand("""
             WITH d AS (
                 SELECT ST_Buffer(d.geom::geography, -40)::geometry AS g
@@ -53,6 +54,7 @@ public sealed class MazarRegistrationService : IAsyncLifetime
             ORDER BY 2, 1
             LIMIT 60
             """);
+        cmd.CommandTimeout = 300;
         await using var reader = await cmd.ExecuteReaderAsync();
         var spots = new List<(double, double)>();
         while (await reader.ReadAsync()) spots.Add((reader.GetDouble(0), reader.GetDouble(1)));

@@ -174,6 +174,44 @@ public class RegistrationTests(MazarRegistrationService service) : IClassFixture
     }
 
     [Fact]
+    public async Task EightOverlappingParcelsRegisteredTogetherExactlyOneWinsWhileFarApartOnesAllPass()
+    {
+        service.Require();
+        // Eight 15 m squares, each 4 m east of the one before: every pair overlaps, and their boxes cover different
+        // sets of lock cells when a cell edge falls between them. Registrations lock cells, not the city (0060).
+        var spot = service.FreeSpot();
+        var clients = Enumerable.Range(0, 8).Select(_ => service.Client(Officer)).ToList();
+        var overlapping = await Task.WhenAll(clients.Select((c, i) =>
+            c.PostAsync("/api/properties?snap=0", Feature(Square(spot, 15, 4 * i, 0), "1", "913", (i + 1).ToString(CultureInfo.InvariantCulture)), Ct)));
+        Assert.Single(overlapping, r => r.StatusCode == HttpStatusCode.Created);
+        foreach (var r in overlapping.Where(r => r.StatusCode != HttpStatusCode.Created))
+            await AssertProblemAsync(r, 422, "overlap");
+        Assert.Equal(1, await service.Db.ScalarAsync<long>("SELECT count(*) FROM properties WHERE block = '913'"));
+
+        // Far apart (each on its own free spot), all eight pass at the same moment.
+        var spots = Enumerable.Range(0, 8).Select(_ => service.FreeSpot()).ToList();
+        var apart = await Task.WhenAll(clients.Select((c, i) =>
+            c.PostAsync("/api/properties", Feature(Square(spots[i], 10), "1", "914", (i + 1).ToString(CultureInfo.InvariantCulture)), Ct)));
+        Assert.All(apart, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+        Assert.Equal(8, await service.Db.ScalarAsync<long>("SELECT count(*) FROM properties WHERE block = '914'"));
+        // No two active parcels of the city overlap beyond the tolerance.
+        Assert.Equal(0, await service.Db.ScalarAsync<long>("""
+            SELECT count(*) FROM properties a JOIN properties b ON a.city_id = b.city_id AND a.id < b.id AND ST_Intersects(a.geom, b.geom)
+            WHERE a.block IN ('913', '914') AND b.block IN ('913', '914') AND ST_Area(ST_Intersection(a.geom, b.geom)::geography) > 0.5
+            """));
+
+        // One code sent twice at once, for two places far apart: one is created, the other refused with a 4xx.
+        var (p, q) = (service.FreeSpot(), service.FreeSpot());
+        var same = await Task.WhenAll(
+            clients[0].PostAsync("/api/properties", Feature(Square(p, 10), "1", "915", "1"), Ct),
+            clients[1].PostAsync("/api/properties", Feature(Square(q, 10), "1", "915", "1"), Ct));
+        Assert.Single(same, r => r.StatusCode == HttpStatusCode.Created);
+        Assert.Single(same, r => (int)r.StatusCode is >= 400 and < 500);
+        foreach (var r in overlapping.Concat(apart).Concat(same)) r.Dispose();
+        foreach (var c in clients) c.Dispose();
+    }
+
+    [Fact]
     public async Task AParcelMayCrossItsDistrictBoundaryBySurveyNoiseButNotBy5Metres()
     {
         service.Require();

@@ -25,6 +25,7 @@ public static class RegistrationApi
     private static readonly string FeatureSql = Sql.Load("Registration/feature.sql");
     private static readonly string HistorySql = Sql.Load("Registration/history.sql");
     private static readonly string LockSql = Sql.Load("Registration/lock.sql");
+    private static readonly string LockAreaSql = Sql.Load("Registration/lock_area.sql");
     private static readonly string CloseVersionSql = Sql.Load("Registration/close_version.sql");
     private static readonly string NewVersionSql = Sql.Load("Registration/new_version.sql");
     private static readonly string IdempotencyGetSql = Sql.Load("Registration/idempotency_get.sql");
@@ -259,8 +260,9 @@ public static class RegistrationApi
         var code = $"{cityCode}-{input.District}-{input.Block}-{input.Parcel}";
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        // One writer per city at a time, so two concurrent registrations cannot both pass the overlap check.
-        await LockCityAsync(conn, tx, cityId, ct);
+        // Registrations whose parcels could overlap (or that share a code or an Idempotency-Key) run one after the other,
+        // so two cannot both pass the overlap check; parcels far apart are registered side by side.
+        await LockAreaAsync(conn, tx, cityId, candidate!.Ewkb, snapM, key.Length > 0 ? [$"code:{code}", $"key:{UserId(user)}:{key}"] : [$"code:{code}"], ct);
 
         if (key.Length > 0)
         {
@@ -517,6 +519,19 @@ public static class RegistrationApi
         if (!await reader.ReadAsync(ct)) return null;
         return new Row(reader.GetInt32(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
             reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetString(6));
+    }
+
+    /// <summary>Locks the grid cells the geometry's box touches (and the names) for this transaction; the city lock is
+    /// taken shared, so whole-city writers (<see cref="LockCityAsync"/>) still exclude it. See migration 0060.</summary>
+    internal static async Task LockAreaAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, byte[] ewkb, double snapM, string[] names, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(LockAreaSql, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = ewkb, NpgsqlDbType = NpgsqlDbType.Bytea });
+        // Snapping may move vertices up to snapM; 1 m more for rounding and the survey tolerance.
+        cmd.Parameters.Add(new NpgsqlParameter { Value = snapM + 1.0 });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = names, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     internal static async Task LockCityAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, CancellationToken ct)

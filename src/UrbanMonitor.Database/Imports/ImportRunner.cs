@@ -435,6 +435,9 @@ public sealed class ImportRunner(NpgsqlDataSource db)
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        var rebuild = layer.Table == "properties" && read - invalid >= BulkLoadRows
+            ? await DropIndexesOfEmptyPropertiesAsync(conn, tx, ct)
+            : [];
         long published = 0;
         foreach (var sql in delete is null ? [insert] : new[] { delete, insert })
         {
@@ -444,6 +447,11 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             cmd.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
             AddColumnParameters(cmd, columns);
             published = await cmd.ExecuteNonQueryAsync(ct);
+        }
+        foreach (var definition in rebuild)
+        {
+            await using var build = new NpgsqlCommand(definition, conn, tx) { CommandTimeout = 0 };
+            await build.ExecuteNonQueryAsync(ct);
         }
 
         await using (var src = new NpgsqlCommand(Loading.LayerTables.Embedded("upsert_layer_source.sql"), conn, tx))
@@ -465,6 +473,48 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             await done.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
+    }
+
+    /// <summary>From this many rows on, a publish into an empty registry builds the secondary indexes after the load.</summary>
+    private const long BulkLoadRows = 50_000;
+
+    /// <summary>
+    /// The first big load into an empty registry (no row in properties or property_versions, checked under an
+    /// exclusive lock on both tables, held to the commit): drops their secondary indexes (those no constraint uses) in
+    /// the publish transaction and returns their definitions, to be built again after the INSERT. Building a GiST or
+    /// B-tree index over a million rows at once is several times cheaper than a million single inserts into it. Nothing
+    /// else can read the two tables meanwhile (they are empty: readers wait for the commit instead of seeing nothing),
+    /// and a failed or killed publish rolls the drops back with the rows. Returns nothing when a table holds rows.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> DropIndexesOfEmptyPropertiesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        const string Empty = "SELECT NOT EXISTS (SELECT 1 FROM properties) AND NOT EXISTS (SELECT 1 FROM property_versions)";
+        // Looked at first without the lock, so a big import into a registry with rows never blocks its readers.
+        await using (var peek = new NpgsqlCommand(Empty, conn, tx))
+            if (await peek.ExecuteScalarAsync(ct) is not true) return [];
+        await using (var lockBoth = new NpgsqlCommand("""
+            LOCK TABLE properties, property_versions IN ACCESS EXCLUSIVE MODE;
+            SET LOCAL maintenance_work_mem = '256MB';
+            """, conn, tx))
+            await lockBoth.ExecuteNonQueryAsync(ct);
+        await using (var empty = new NpgsqlCommand(Empty, conn, tx))
+            if (await empty.ExecuteScalarAsync(ct) is not true) return [];
+        var definitions = new List<(string Name, string Definition)>();
+        await using (var list = new NpgsqlCommand("""
+            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i
+            WHERE i.indrelid IN ('properties'::regclass, 'property_versions'::regclass)
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+            ORDER BY 1
+            """, conn, tx))
+        await using (var reader = await list.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) definitions.Add((reader.GetString(0), reader.GetString(1)));
+        foreach (var (name, _) in definitions)
+        {
+            await using var drop = new NpgsqlCommand($"DROP INDEX {name}", conn, tx); // a name read from pg_index, not input
+            await drop.ExecuteNonQueryAsync(ct);
+        }
+        return definitions.Select(d => d.Definition).ToList();
     }
 
     private async Task SetPhaseAsync(Guid id, string phase, bool running = false, long? featuresRead = null, long? featuresInvalid = null)
