@@ -25,6 +25,7 @@ builder.AddRegistration();
 builder.AddDocuments();
 builder.AddDisplays();
 builder.AddAudit();
+builder.AddIndicators();
 
 var app = builder.Build();
 app.UseUrbanMonitorHosting();
