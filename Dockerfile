@@ -1,4 +1,12 @@
 # The service and its CLI. Used by docker-compose.yml; see README.md.
+# The map viewer (viewer/: OpenLayers bundled by esbuild from package-lock.json).
+FROM node:20-slim AS viewer
+WORKDIR /viewer
+COPY viewer/package.json viewer/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY viewer/ ./
+RUN npm run build
+
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig UrbanMonitor.sln ./
@@ -13,8 +21,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-core
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app /app
+COPY --from=viewer /viewer/dist /app/viewer
 COPY docker/entrypoint.sh /app/entrypoint.sh
 ENV URBANMONITOR_DATA=/data \
+    URBANMONITOR_Viewer__Folder=/app/viewer \
     ASPNETCORE_URLS=http://0.0.0.0:8080
 EXPOSE 8080
 ENTRYPOINT ["/bin/sh", "/app/entrypoint.sh"]

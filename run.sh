@@ -23,6 +23,7 @@ fi
 um_ensure_packages fonts-noto-core
 
 um_say "Building"
+um_build_viewer
 dotnet build src/UrbanMonitor.Api/UrbanMonitor.Api.csproj -c Release -v q -nologo -clp:ErrorsOnly >/dev/null || dotnet build src/UrbanMonitor.Api/UrbanMonitor.Api.csproj -c Release -v q -nologo -clp:ErrorsOnly
 dotnet build src/UrbanMonitor.Cli/UrbanMonitor.Cli.csproj -c Release -v q -nologo -clp:ErrorsOnly >/dev/null || dotnet build src/UrbanMonitor.Cli/UrbanMonitor.Cli.csproj -c Release -v q -nologo -clp:ErrorsOnly
 CLI=(dotnet "$ROOT/src/UrbanMonitor.Cli/bin/Release/net10.0/urbanmonitor.dll")
@@ -80,9 +81,11 @@ um_say "Loading the demo cities"
 URBANMONITOR_DB=$CONN "${CLI[@]}" demo "${DB_ARGS[@]}" --data "$DATA"
 URBANMONITOR_DB=$CONN "${CLI[@]}" users demo "${DB_ARGS[@]}" --out "$STATE/demo-users.json"
 
-um_say "Serving on http://127.0.0.1:$PORT  (API docs /docs, OpenAPI /api, health /health/ready; Ctrl-C stops)"
+um_say "Serving on http://127.0.0.1:$PORT  (viewer /viewer/, API docs /docs, OpenAPI /api, health /health/ready; Ctrl-C stops)"
 URBANMONITOR_DB=$CONN \
 URBANMONITOR_Logging__Console__FormatterName=${URBANMONITOR_Logging__Console__FormatterName:-simple} \
+URBANMONITOR_Viewer__Folder=${URBANMONITOR_Viewer__Folder:-$ROOT/viewer/dist} \
+URBANMONITOR_Viewer__DemoUsersFile=${URBANMONITOR_Viewer__DemoUsersFile-$STATE/demo-users.json} \
 URBANMONITOR_Tiles__DiskCacheDirectory=${URBANMONITOR_Tiles__DiskCacheDirectory-$ROOT/tiles/cache} \
 ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Production} \
   "${API[@]}" --urls "http://127.0.0.1:$PORT" --contentRoot "$ROOT/src/UrbanMonitor.Api/bin/Release/net10.0" &

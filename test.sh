@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$ROOT"
 . scripts/lib.sh
 
-um_ensure_packages gdal-bin fonts-noto-core
+um_ensure_packages gdal-bin fonts-noto-core chromium
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/urbanmonitor-test.XXXXXX")
 chmod 755 "$WORK"   # the postgres user enters it
@@ -24,6 +24,9 @@ if command -v npm >/dev/null; then
   (cd tests/geojson-check && npm ci --no-audit --no-fund --silent) >"$WORK/npm.log" 2>&1 \
     || { cat "$WORK/npm.log"; echo "warning: npm ci in tests/geojson-check failed" >&2; }
 fi
+
+um_say "Building the viewer"
+um_build_viewer
 
 um_say "Building the solution"
 dotnet build UrbanMonitor.sln -v q -nologo -clp:ErrorsOnly >"$WORK/build.log" 2>&1 || {

@@ -88,3 +88,15 @@ um_free_port() {
   done
   um_die "no free TCP port found on 127.0.0.1"
 }
+
+# Builds the map viewer (viewer/ → viewer/dist) from its lock file: npm ci + esbuild. Quiet unless it fails.
+um_build_viewer() {
+  command -v npm >/dev/null || um_die "npm (Node 20) is needed to build the viewer (viewer/): install nodejs and npm." 1
+  local log
+  log=$(mktemp)
+  if ! (cd "$ROOT/viewer" && npm ci --no-audit --no-fund --silent && npm run --silent build) >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"
+    um_die "building the viewer failed (cd viewer && npm ci && npm run build)" 1
+  fi
+  rm -f "$log"
+}

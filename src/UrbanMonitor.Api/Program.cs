@@ -10,10 +10,12 @@ using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Imports;
 using UrbanMonitor.Api.Indicators;
 using UrbanMonitor.Api.Registration;
+using UrbanMonitor.Api.Sampling;
 using UrbanMonitor.Api.Settlements;
 using UrbanMonitor.Api.Tiles;
 using UrbanMonitor.Api.Transactions;
 using UrbanMonitor.Api.Accounts;
+using UrbanMonitor.Api.Viewer;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddUrbanMonitorHosting();
@@ -26,6 +28,7 @@ builder.AddDocuments();
 builder.AddDisplays();
 builder.AddAudit();
 builder.AddIndicators();
+builder.AddViewer();
 
 var app = builder.Build();
 app.UseUrbanMonitorHosting();
@@ -36,6 +39,7 @@ app.MapImportsApi();
 app.MapFeaturesApi();
 app.MapSettlementsApi();
 app.MapIndicatorsApi();
+app.MapSamplingApi();
 app.MapTilesApi();
 app.MapRegistrationApi();
 app.MapAddressesApi();
@@ -45,6 +49,7 @@ app.MapDisputesApi();
 app.MapDisplaysApi();
 app.MapUsersApi();
 app.MapAuditApi();
+app.MapViewer();
 app.MapApiDocs();
 
 app.Run();

@@ -31,8 +31,9 @@ public class MigrationTests(TestDatabase db) : IClassFixture<TestDatabase>
             SELECT coalesce(string_agg(t.table_name, ', ' ORDER BY t.table_name), '')
             FROM information_schema.tables t
             WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'
-              -- layer_versions holds one data version per layer for all cities (tiles span cities): not city data.
-              AND t.table_name NOT IN ('cities', 'users', 'schema_migrations', 'spatial_ref_sys', 'layer_versions')
+              -- layer_versions holds one data version per layer for all cities (tiles span cities): not city data;
+              -- national_samples draw from a country's universe of cities, above any one city.
+              AND t.table_name NOT IN ('cities', 'users', 'schema_migrations', 'spatial_ref_sys', 'layer_versions', 'national_samples')
               AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
                               WHERE c.table_schema = 'public' AND c.table_name = t.table_name AND c.column_name = 'city_id')
             """);

@@ -36,6 +36,11 @@ public class PropertyCodeTests
     [InlineData("1-2", false)]
     [InlineData("1/2", false)]
     [InlineData("1 2", false)]
+    [InlineData("۱۵", true)]
+    [InlineData("1\u200B", false)]
+    [InlineData("1'--", false)]
+    [InlineData("1\u0000", false)]
+    [InlineData("123456789012345678901234567890123", false)]
     public void APartMayNotHoldASeparator(string part, bool valid) => Assert.Equal(valid, PropertyCode.IsValidPart(part));
 
     [Theory]

@@ -51,7 +51,7 @@ public static class DocumentsApi
     public static IEndpointRouteBuilder MapDocumentsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/documents").WithTags("Documents");
-        api.MapPost("/", Upload).RequireAuthorization().WithName("UploadDocument")
+        api.MapPost("/", Upload).RequireAuthorization().WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute()).WithName("UploadDocument")
             .WithSummary("Attach a document (raw body; ?record=property:ID|transaction:ID|dispute:ID|display:ID&kind=deed|survey-plan|photo|decision|other&name=FILE)")
             .Produces(StatusCodes.Status201Created, contentType: "application/json")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);

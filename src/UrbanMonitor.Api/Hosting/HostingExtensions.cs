@@ -51,6 +51,7 @@ public static class HostingExtensions
             o.MimeTypes = ResponseCompressionDefaults.MimeTypes.Concat(["application/geo+json", "application/schema+json", "application/problem+json"]);
         });
         builder.Services.AddHostedService<DatabaseStartupProbe>();
+        builder.AddUrbanMonitorLimits();
         return builder;
     }
 
@@ -61,6 +62,7 @@ public static class HostingExtensions
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseUrbanMonitorLimits();
         return app;
     }
 

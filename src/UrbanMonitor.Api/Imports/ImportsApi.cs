@@ -29,7 +29,7 @@ public static class ImportsApi
     public static IEndpointRouteBuilder MapImportsApi(this IEndpointRouteBuilder app)
     {
         var imports = app.MapGroup("").RequireAuthorization(AuthApi.Policies.Admin).WithTags("Imports");
-        imports.MapPost("/api/cities/{slug}/layers/{layer}", Upload).WithName("ImportLayer")
+        imports.MapPost("/api/cities/{slug}/layers/{layer}", Upload).WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute()).WithName("ImportLayer")
             .WithSummary("Upload a layer (GeoJSON, GeoPackage, zipped Shapefile, CSV with WKT, GTFS zip) as an import job")
             .WithDescription("Query: mode=all-or-nothing|valid-only, crs=EPSG:<code> (else the file's), source, licence, " +
                              "column values (epoch=2015, kind=school, hazard=flood, capacity=high, transit-mode=metro) and " +

@@ -145,9 +145,24 @@ public static class RegistrationApi
         }
     }
 
-    internal static (int Srid, IResult? Problem) ReadCrs(HttpRequest request)
+    /// <summary>A body that cannot be read as a property: malformed positions are <c>invalid-geojson</c>, the rest <c>invalid-property</c>.</summary>
+    internal static IResult ParseProblem(FormatException e) => e is GeoJsonFormatException
+        ? P.Unprocessable(P.InvalidGeoJson, "Invalid GeoJSON", e.Message)
+        : P.Unprocessable(P.InvalidProperty, "Invalid property", e.Message);
+
+    /// <summary>The request's CRS: <c>?crs=</c>, else a legacy GeoJSON <c>crs</c> member of the body
+    /// (<c>{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32642"}}</c>), else EPSG:4326.</summary>
+    internal static (int Srid, IResult? Problem) ReadCrs(HttpRequest request, JsonElement? body = null)
     {
         var text = request.Query["crs"].ToString();
+        if (string.IsNullOrEmpty(text) && body is { ValueKind: JsonValueKind.Object } b && b.TryGetProperty("crs", out var member) && member.ValueKind != JsonValueKind.Null)
+        {
+            text = member.ValueKind == JsonValueKind.Object && member.TryGetProperty("properties", out var p) && p.ValueKind == JsonValueKind.Object
+                   && p.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() ?? "" : "";
+            if (text.Length == 0)
+                return (0, P.Problem(StatusCodes.Status400BadRequest, Problems.InvalidCrs, "Unsupported CRS",
+                    "The body's crs member must be {\"type\": \"name\", \"properties\": {\"name\": \"urn:ogc:def:crs:EPSG::<code>\"}}."));
+        }
         if (string.IsNullOrEmpty(text)) return (4326, null);
         var crs = Crs.Parse(text);
         return crs is null
@@ -214,10 +229,11 @@ public static class RegistrationApi
         using var _ = doc;
         PropertyInput input;
         try { input = PropertyInput.Parse(doc!.RootElement); }
-        catch (FormatException e) { return P.Unprocessable(P.InvalidProperty, "Invalid property", e.Message); }
+        catch (FormatException e) { return ParseProblem(e); }
         if (input.CreationProblem() is { } why) return P.Unprocessable(P.InvalidProperty, "Invalid property", why);
-        var (srid, crsProblem) = ReadCrs(http.Request);
+        var (srid, crsProblem) = ReadCrs(http.Request, doc!.RootElement);
         if (crsProblem is not null) return crsProblem;
+        if (input.CoordinateProblem(srid) is { } outOfRange) return P.Unprocessable(P.InvalidGeoJson, "Coordinates out of range", outOfRange);
 
         int cityId;
         string cityCode;
@@ -337,13 +353,14 @@ public static class RegistrationApi
         using var _ = doc;
         PropertyInput input;
         try { input = PropertyInput.Parse(doc!.RootElement); }
-        catch (FormatException e) { return P.Unprocessable(P.InvalidProperty, "Invalid property", e.Message); }
+        catch (FormatException e) { return ParseProblem(e); }
         if (string.IsNullOrWhiteSpace(input.Reason))
             return P.Unprocessable(P.InvalidProperty, "Reason required", "An edit needs a 'reason' in the Feature's properties.");
         if (input.GeometryJson is null && input.AttributesJson is null && input.SourcesJson is null)
             return P.Unprocessable(P.InvalidProperty, "Nothing to change", "Send a geometry, attributes and/or sources.");
-        var (srid, crsProblem) = ReadCrs(http.Request);
+        var (srid, crsProblem) = ReadCrs(http.Request, doc!.RootElement);
         if (crsProblem is not null) return crsProblem;
+        if (input.CoordinateProblem(srid) is { } outOfRange) return P.Unprocessable(P.InvalidGeoJson, "Coordinates out of range", outOfRange);
         var (snapM, snapProblem) = ReadSnap(http.Request);
         if (snapProblem is not null) return snapProblem;
         RegistrationRules.Candidate? candidate = null;

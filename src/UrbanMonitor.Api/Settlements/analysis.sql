@@ -1,4 +1,5 @@
--- One settlement's analysis as JSON ($1: settlement id). Areas and lengths in metres on the spheroid (geography);
+-- One settlement's analysis as JSON ($1: settlement id; $2, $3: survey rounds to compare, NULL = the round before the
+-- current one and the current one). Areas and lengths in metres on the spheroid (geography);
 -- access by straight-line distance (no street network yet). Population inside an area share assumes people are
 -- spread evenly over the settlement (areal interpolation).
 WITH s AS (
@@ -22,6 +23,34 @@ SELECT json_build_object(
     'surveyedOn', s.surveyed_on,
     'population', s.population,
     'households', s.households,
+    'surveyRound', s.survey_round,
+    'upgradingStatus', s.upgrading_status,
+    'deprivations', json_build_object(
+        'definition', 'share of households lacking each (UN-Habitat, SDG 11.1.1)',
+        'water', s.lacks_water, 'sanitation', s.lacks_sanitation, 'livingArea', s.lacks_living_area,
+        'durableHousing', s.lacks_durable_housing, 'tenureSecurity', s.lacks_tenure_security),
+    'slumClassification', s.slum_class,
+    'slumClassificationRule', 'slum when at least half the households lack one of the five (the largest share ≥ 0.5); not-slum when all five are known and below 0.5; else unknown',
+    'rounds', (SELECT json_agg(json_build_object('round', r.survey_round, 'surveyedOn', r.surveyed_on, 'population', r.population,
+                   'areaM2', round(ST_Area(r.geom::geography)::numeric, 1)) ORDER BY r.survey_round)
+               FROM settlement_rounds r WHERE r.city_id = s.city_id AND r.code = s.code),
+    'change', (
+        SELECT CASE WHEN a.survey_round IS NULL OR b.survey_round IS NULL THEN NULL ELSE json_build_object(
+            'from', a.survey_round, 'to', b.survey_round,
+            'areaFromM2', round(x.a1::numeric, 1), 'areaToM2', round(x.a2::numeric, 1),
+            'areaAddedM2', round(ST_Area(ST_Difference(b.geom, a.geom)::geography)::numeric, 1),
+            'areaLostM2', round(ST_Area(ST_Difference(a.geom, b.geom)::geography)::numeric, 1),
+            'years', round(x.years::numeric, 2),
+            'yearlyGrowthRate', CASE WHEN x.years > 0 AND x.a1 > 0 THEN round((power(x.a2 / x.a1, 1 / x.years) - 1)::numeric, 4) END,
+            'yearlyGrowthRateMethod', 'compound: (area to / area from)^(1 / years) − 1; years between the survey dates, else between the rounds read as years') END
+        FROM (SELECT * FROM settlement_rounds r WHERE r.city_id = s.city_id AND r.code = s.code
+                AND ($2::text IS NULL AND r.survey_round < s.survey_round OR r.survey_round = $2::text)
+              ORDER BY r.survey_round DESC LIMIT 1) a
+        FULL JOIN (SELECT * FROM settlement_rounds r WHERE r.city_id = s.city_id AND r.code = s.code
+                AND r.survey_round = coalesce($3::text, s.survey_round)) b ON true
+        CROSS JOIN LATERAL (SELECT ST_Area(a.geom::geography) AS a1, ST_Area(b.geom::geography) AS a2,
+            coalesce((b.surveyed_on - a.surveyed_on) / 365.25,
+                     CASE WHEN a.survey_round ~ '^[0-9]{4}$' AND b.survey_round ~ '^[0-9]{4}$' THEN b.survey_round::int - a.survey_round::int END) AS years) x),
     'metrics', json_build_object(
         'areaM2', round(s.area_m2::numeric, 1),
         'areaHa', round((s.area_m2 / 10000)::numeric, 4),
@@ -47,7 +76,14 @@ SELECT json_build_object(
         SELECT json_build_object(
             'total', coalesce(sum(n), 0),
             'byStatus', coalesce(json_object_agg(st, n) FILTER (WHERE st IS NOT NULL), '{}'::json),
-            'registrationCoverage', round((sum(n) FILTER (WHERE st = 'registered'))::numeric / nullif(sum(n), 0), 4))
+            'registrationCoverage', round((sum(n) FILTER (WHERE st = 'registered'))::numeric / nullif(sum(n) FILTER (WHERE st <> 'retired'), 0), 4),
+            'byTenure', (SELECT coalesce(json_object_agg(k, n), '{}'::json) FROM (
+                SELECT coalesce(r.kind, 'no-right-recorded') AS k, count(DISTINCT p.id) AS n
+                FROM properties p
+                LEFT JOIN rights r ON r.city_id = p.city_id AND r.property_id = p.id AND r.valid_to IS NULL
+                WHERE p.city_id = s.city_id AND p.status <> 'retired' AND p.geom && s.geom AND ST_Intersects(ST_PointOnSurface(p.geom), s.geom)
+                GROUP BY 1) t),
+            'certificatesAndServiceCharges', 'not computed: the certificate and service-charge tables are not on main yet')
         FROM (SELECT p.status AS st, count(*) AS n
               FROM properties p
               WHERE p.city_id = s.city_id AND p.geom && s.geom AND ST_Intersects(ST_PointOnSurface(p.geom), s.geom)
@@ -82,6 +118,8 @@ SELECT json_build_object(
             FROM (SELECT DISTINCT kind FROM facilities WHERE city_id = s.city_id) k), '{}'::json)),
     'links', json_build_array(
         json_build_object('rel', 'self', 'type', 'application/json', 'href', '/api/settlements/' || s.id),
+        json_build_object('rel', 'alternate', 'type', 'text/html', 'href', '/api/settlements/' || s.id || '/report.html'),
+        json_build_object('rel', 'preview', 'type', 'image/png', 'href', '/api/settlements/' || s.id || '/map.png'),
         json_build_object('rel', 'item', 'type', 'application/geo+json', 'href', '/collections/settlements/items/' || s.id))
 )::text
 FROM s;

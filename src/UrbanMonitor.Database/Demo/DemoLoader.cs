@@ -100,6 +100,8 @@ public sealed class DemoLoader(NpgsqlDataSource dataSource, IProgress<string>? p
                         Code = f.Text("cod_favela") ?? f.Text("objectid"), Name = f.Text("nome"),
                         Population = people is > 0 ? people : null, Households = households is > 0 ? households : null,
                         Source = f.Text("fonte"),
+                        // One survey round for the whole layer: the 2010 census its population comes from.
+                        Year = 2010,
                         SurveyedOn = DateOnly.TryParse(f.Text("data_cadas"), CultureInfo.InvariantCulture, out var d) ? d : null,
                         Attributes = f.AttributesJson(), Geometry = f.Geometry,
                     };

@@ -23,9 +23,50 @@ public static class ImportFile
         var first = Encoding.UTF8.GetString(text).TrimStart();
         if (first.StartsWith('{')) return GeoJsonSource.Open(path);
         if (first.StartsWith('[')) throw new ImportRejectedException("The JSON is an array, not a GeoJSON FeatureCollection.");
-        if (head.Contains((byte)0)) throw new ImportRejectedException(
+        if (!LooksLikeText(path)) throw new ImportRejectedException(
             $"The upload ({fileName ?? "file"}) is not a format this service reads: GeoJSON, GeoPackage, zipped Shapefile, CSV with WKT or a GTFS zip.", 415, "unsupported-format");
         return CsvWktSource.Open(path);
+    }
+
+    // A CSV starts with a line of UTF-8 text: no NUL or other control bytes (tab, CR, LF aside), no invalid UTF-8.
+    private static bool LooksLikeText(string path)
+    {
+        var buffer = new byte[4096];
+        int n;
+        using (var f = File.OpenRead(path)) n = f.Read(buffer);
+        var end = Array.IndexOf(buffer, (byte)'\n', 0, n);
+        var line = buffer.AsSpan(0, end < 0 ? n : end);
+        if (line.IndexOfAnyInRange((byte)0, (byte)8) >= 0 || line.IndexOfAnyInRange((byte)14, (byte)31) >= 0 || line.Contains((byte)11) || line.Contains((byte)12))
+            return false;
+        // A line cut at the buffer's end may end inside a character: that is not invalid.
+        var status = System.Text.Unicode.Utf8.ToUtf16(line, new char[line.Length], out _, out _, replaceInvalidSequences: false,
+            isFinalBlock: end >= 0 || n < buffer.Length);
+        return status != System.Buffers.OperationStatus.InvalidData;
+    }
+
+    /// <summary>Most entries, most bytes after expansion, and the highest expansion ratio of a big entry that an
+    /// uploaded archive may have: real shapefiles and GTFS feeds stay far below; zip bombs do not.</summary>
+    public const int MaxZipEntries = 10_000;
+    public const long MaxExpandedBytes = 32L << 30;
+    public const int MaxExpansionRatio = 200;
+
+    private static void CheckArchive(ZipArchive zip)
+    {
+        if (zip.Entries.Count > MaxZipEntries)
+            throw new ImportRejectedException($"The zip holds {zip.Entries.Count:N0} entries; at most {MaxZipEntries:N0}.", 422, "zip-refused");
+        long total = 0;
+        foreach (var e in zip.Entries)
+        {
+            var name = e.FullName.Replace('\\', '/');
+            if (name.StartsWith('/') || name.Contains(':', StringComparison.Ordinal) || name.Split('/').Any(part => part == ".."))
+                throw new ImportRejectedException($"The zip entry '{e.FullName}' points outside the archive (absolute path or '..'); such archives are refused.", 422, "zip-refused");
+            total += e.Length;
+            if (e.Length > (16L << 20) && e.Length / Math.Max(1, e.CompressedLength) > MaxExpansionRatio)
+                throw new ImportRejectedException(
+                    $"The zip entry '{e.FullName}' expands {e.Length / Math.Max(1, e.CompressedLength):N0} times ({e.CompressedLength:N0} → {e.Length:N0} bytes); more than {MaxExpansionRatio} times is refused as a zip bomb.", 422, "zip-refused");
+        }
+        if (total > MaxExpandedBytes)
+            throw new ImportRejectedException($"The zip expands to {total:N0} bytes; at most {MaxExpandedBytes:N0}.", 422, "zip-refused");
     }
 
     private static FeatureSource OpenZip(string path)
@@ -42,6 +83,7 @@ public static class ImportFile
         }
         using (zip)
         {
+            CheckArchive(zip);
             if (zip.Entries.Any(e => e.FullName.EndsWith(".shp", StringComparison.OrdinalIgnoreCase)))
                 return ShapefileZipSource.Open(zip);
             if (zip.Entries.Any(e => e.Name.Equals("stops.txt", StringComparison.OrdinalIgnoreCase)))

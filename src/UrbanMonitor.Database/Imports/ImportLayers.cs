@@ -4,7 +4,16 @@ namespace UrbanMonitor.Database.Imports;
 public enum GeometryFamily { Polygon, Line, Point }
 
 /// <summary>Value type of a target column; decides the SQL cast and the attribute rule.</summary>
-public enum ColumnType { Text, Integer, NonNegativeInteger, Date, Capacity, CodePart }
+public enum ColumnType
+{
+    Text, Integer, NonNegativeInteger, Date, Capacity, CodePart,
+
+    /// <summary>A share of households, 0..1 inclusive (a percentage such as 45 is refused: write 0.45).</summary>
+    Share,
+
+    /// <summary>A settlement's upgrading status: none, planned, in-progress or upgraded.</summary>
+    UpgradingStatus,
+}
 
 /// <summary>A column of a layer table that an import fills from a source attribute or a job option.</summary>
 /// <param name="Column">Column name in the table (catalogue identifier).</param>
@@ -55,6 +64,15 @@ public static class ImportLayers
             new("households", ColumnType.NonNegativeInteger, false, "households", "dom_sabren"),
             new("source", ColumnType.Text, false, "source", "fonte"),
             new("surveyed_on", ColumnType.Date, false, "surveyed_on", "data_cadas", "survey_date", "date"),
+            // The survey round this file is (?survey_round=2024); without one, the year of the survey date.
+            new("survey_round", ColumnType.Text, false, "survey_round", "round"),
+            new("upgrading_status", ColumnType.UpgradingStatus, false, "upgrading_status", "upgrading"),
+            // The five UN-Habitat household deprivations, as the share of households lacking each.
+            new("lacks_water", ColumnType.Share, false, "lacks_water", "deprivation_water"),
+            new("lacks_sanitation", ColumnType.Share, false, "lacks_sanitation", "deprivation_sanitation"),
+            new("lacks_living_area", ColumnType.Share, false, "lacks_living_area", "deprivation_living_area"),
+            new("lacks_durable_housing", ColumnType.Share, false, "lacks_durable_housing", "deprivation_durable_housing"),
+            new("lacks_tenure_security", ColumnType.Share, false, "lacks_tenure_security", "deprivation_tenure_security"),
         ], UniqueColumn: "code"),
         new("streets", "streets", GeometryFamily.Line,
         [

@@ -269,6 +269,8 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 ColumnType.Date => $"um_try_date({v}) IS NULL",
                 ColumnType.Capacity => $"{v} NOT IN ('low', 'high')",
                 ColumnType.CodePart => $"{v} ~ '[-/[:space:]]'",
+                ColumnType.Share => $"{v} !~ '^(0*\\.[0-9]+|0+(\\.[0-9]*)?|0*1(\\.0*)?)$'",
+                ColumnType.UpgradingStatus => $"{v} NOT IN ('none', 'planned', 'in-progress', 'upgraded')",
                 _ => null,
             };
             if (check is null) continue;
@@ -278,6 +280,8 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 ColumnType.NonNegativeInteger => "a whole number ≥ 0",
                 ColumnType.Date => "a date (YYYY-MM-DD)",
                 ColumnType.CodePart => "a code part without hyphen, slash or space",
+                ColumnType.Share => "a share of households between 0 and 1 (45 per cent is 0.45)",
+                ColumnType.UpgradingStatus => "none, planned, in-progress or upgraded",
                 _ => "low or high",
             };
             rules.Append($"\n            WHEN {v} IS NOT NULL AND {check} THEN 'type-{c.Column}'");
@@ -406,6 +410,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             {
                 ColumnType.Integer or ColumnType.NonNegativeInteger => $"({v})::numeric::bigint",
                 ColumnType.Date => $"um_try_date({v})",
+                ColumnType.Share => $"({v})::numeric",
                 _ => v,
             };
         }));

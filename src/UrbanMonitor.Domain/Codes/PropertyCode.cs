@@ -28,9 +28,10 @@ public sealed partial record PropertyCode(string CityCode, string District, stri
         return new PropertyCode(m.Groups["city"].Value, m.Groups["district"].Value, m.Groups["block"].Value, m.Groups["parcel"].Value, splits);
     }
 
-    /// <summary>Checks one part (district, block or parcel) can stand in a code.</summary>
+    /// <summary>Checks one part (district, block or parcel) can stand in a code: 1–32 letters or digits (any script),
+    /// dots and underscores; never a hyphen, slash, space, or an invisible or control character.</summary>
     public static bool IsValidPart(string part) =>
-        part.Length > 0 && !part.Any(c => c == '-' || c == '/' || char.IsWhiteSpace(c));
+        part.Length is > 0 and <= 32 && part.All(c => char.IsLetterOrDigit(c) || c == '.' || c == '_');
 
     public override string ToString()
     {

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Metadata;
+using Npgsql;
+
+namespace UrbanMonitor.Api.Hosting;
+
+/// <summary>Limits (section <c>Limits</c>): request body size, requests per client.</summary>
+public sealed class LimitOptions
+{
+    /// <summary>Largest request body outside the upload endpoints (which keep their own limit); larger → 413.</summary>
+    public long MaxBodyBytes { get; set; } = 16L << 20;
+
+    /// <summary>Sustained requests per second per client (token subject, else IP address); 0 turns the limiter off.</summary>
+    public int PermitsPerSecond { get; set; } = 500;
+
+    /// <summary>Requests a client may make at once above the sustained rate.</summary>
+    public int Burst { get; set; } = 2000;
+}
+
+/// <summary>Request size and rate limits, and 503 with Retry-After while the database is unreachable.</summary>
+public static class Limits
+{
+    public const string TooLarge = Problems.Prefix + "too-large";
+    public const string RateLimited = Problems.Prefix + "rate-limited";
+
+    public static WebApplicationBuilder AddUrbanMonitorLimits(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<LimitOptions>().BindConfiguration("Limits");
+        var limits = builder.Configuration.GetSection("Limits").Get<LimitOptions>() ?? new LimitOptions();
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null); // enforced per endpoint below
+        builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
+        builder.Services.AddRateLimiter(o =>
+        {
+            if (limits.PermitsPerSecond > 0)
+                o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+                    RateLimitPartition.GetTokenBucketLimiter(ClientKey(http), _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = limits.Burst,
+                        TokensPerPeriod = limits.PermitsPerSecond,
+                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    }));
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = async (ctx, ct) =>
+            {
+                var retry = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
+                ctx.HttpContext.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Results.Problem(type: RateLimited, title: "Too many requests", statusCode: StatusCodes.Status429TooManyRequests,
+                    detail: $"This client sent more than {limits.PermitsPerSecond} requests per second (bursts up to {limits.Burst}). Retry after {retry} s.")
+                    .ExecuteAsync(ctx.HttpContext);
+            };
+        });
+        return builder;
+    }
+
+    // Each signed-in user is one client, whatever their address; anonymous clients are told apart by address.
+    private static string ClientKey(HttpContext http) =>
+        http.User.FindFirst("sub")?.Value is { Length: > 0 } sub ? "user:" + sub
+        : "ip:" + (http.Connection.RemoteIpAddress ?? IPAddress.Loopback);
+
+    /// <summary>Refuses bodies over the limit with 413 problem+json before an endpoint reads them; endpoints with their
+    /// own limit (uploads) carry <see cref="IRequestSizeLimitMetadata"/>.</summary>
+    public static WebApplication UseUrbanMonitorLimits(this WebApplication app)
+    {
+        app.UseRateLimiter();
+        app.Use(async (http, next) =>
+        {
+            var own = http.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>();
+            var max = own is not null ? own.MaxRequestBodySize : http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<LimitOptions>>().Value.MaxBodyBytes;
+            if (max is { } limit)
+            {
+                if (http.Request.ContentLength > limit)
+                {
+                    await Results.Problem(type: TooLarge, title: "Request too large", statusCode: StatusCodes.Status413PayloadTooLarge,
+                        detail: $"The request body has {http.Request.ContentLength:N0} bytes; at most {limit:N0} are accepted here. Large files go through the import endpoints (POST /api/cities/{{slug}}/layers/{{layer}}).")
+                        .ExecuteAsync(http);
+                    return;
+                }
+                if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = limit;
+            }
+            await next(http);
+        });
+        return app;
+    }
+}
+
+/// <summary>The database unreachable (stopped, restarting, network) → 503 problem+json with Retry-After; the service
+/// keeps running and answers again as soon as the database is back (the pool reconnects by itself).</summary>
+internal sealed class DatabaseUnavailableHandler : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        if (!IsUnavailable(exception) || http.Response.HasStarted) return false;
+        http.Response.Clear();
+        http.Response.Headers.RetryAfter = "5";
+        await Results.Problem(type: Problems.Unavailable, title: "Database unavailable", statusCode: StatusCodes.Status503ServiceUnavailable,
+            detail: "The database cannot be reached just now; nothing was changed. Retry in a few seconds.").ExecuteAsync(http);
+        return true;
+    }
+
+    internal static bool IsUnavailable(Exception e) => e switch
+    {
+        PostgresException p => p.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
+                                   or PostgresErrorCodes.TooManyConnections,
+        NpgsqlException n => n.IsTransient || n.InnerException is System.Net.Sockets.SocketException or IOException or TimeoutException,
+        TimeoutException => true,
+        _ => e.InnerException is { } inner && IsUnavailable(inner),
+    };
+}

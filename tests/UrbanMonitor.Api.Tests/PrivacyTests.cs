@@ -1,0 +1,67 @@
+using System.Text;
+using UrbanMonitor.Api.Tests.Infrastructure;
+using UrbanMonitor.Domain.Tiles;
+using static UrbanMonitor.Api.Tests.RegistrationTestKit;
+using static UrbanMonitor.Api.Tests.TransactionsTestKit;
+
+namespace UrbanMonitor.Api.Tests;
+
+/// <summary>Issue 11: no anonymous output (feeds and their HTML, exports, the change feed, tiles, offline packages,
+/// property reads, history and search) carries a party's name or ID document. The holders are registered with marker
+/// names in Latin and Dari script; every body is searched for them byte by byte.</summary>
+public class PrivacyTests(MazarRegistrationService service) : IClassFixture<MazarRegistrationService>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private const string LatinName = "Zarmina Privacymarker";
+    private const string DariName = "زرمینه پرایوسی‌مارکر";
+
+    [Fact]
+    public async Task NoAnonymousOutputCarriesANameOrAnIdDocument()
+    {
+        service.Require();
+        var spot = service.FreeSpot();
+        var id = await PropertyAsync(service, spot, "8801", LatinName);
+        var dari = await PropertyAsync(service, spot, "8802", DariName, east: 40);
+        var documents = new[] { "TZ-8801", "TZ-8802" };
+
+        // Staff see the names: the markers are really there to be leaked.
+        using var officer = service.Client(Officer);
+        Assert.Contains(LatinName, await officer.GetStringAsync($"/api/properties/{id}", Ct), StringComparison.Ordinal);
+        Assert.Contains(DariName, await officer.GetStringAsync($"/api/properties/{dari}", Ct), StringComparison.Ordinal);
+
+        var urls = new List<string>
+        {
+            "/collections/properties/items?limit=10000", "/collections/properties/items?limit=10000&f=html",
+            $"/collections/properties/items/{id}", $"/collections/properties/items/{id}?f=html",
+            "/collections/properties/export?format=geojson", "/collections/properties/export?format=csv",
+            "/collections/properties/export?format=gpkg", "/collections/properties/export?format=shp",
+            "/collections/properties/changes", $"/api/properties/{id}", $"/api/properties/{id}/history", $"/api/properties/{dari}",
+            "/api/properties/search?q=Zarmina", "/api/properties/search?q=" + Uri.EscapeDataString("زرمینه"),
+            $"/api/properties/search?point={spot.X.ToString(System.Globalization.CultureInfo.InvariantCulture)},{spot.Y.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+            "/api/cities/mazar-e-sharif/districts/1/package.gpkg",
+        };
+        for (var z = 12; z <= 18; z += 2)
+        {
+            var t = TileMath.TileAt(spot.X, spot.Y, z);
+            var (x, y) = (t.X, t.Y);
+            urls.Add($"/tiles/properties/{z}/{x}/{y}.mvt");
+            urls.Add($"/tiles/properties,settlements/{z}/{x}/{y}.mvt");
+            urls.Add($"/collections/properties/tiles/WebMercatorQuad/{z}/{y}/{x}");
+        }
+
+        using var anonymous = service.Client();
+        var checkedBodies = 0;
+        foreach (var url in urls)
+        {
+            using var response = await anonymous.GetAsync(url, Ct);
+            Assert.True((int)response.StatusCode < 500, $"{url}: {(int)response.StatusCode}");
+            var bytes = await response.Content.ReadAsByteArrayAsync(Ct);
+            foreach (var secret in new[] { LatinName, "Privacymarker", DariName, "زرمینه" }.Concat(documents))
+                Assert.True(IndexOf(bytes, Encoding.UTF8.GetBytes(secret)) < 0, $"{url} ({(int)response.StatusCode}) shows '{secret}' to an anonymous caller");
+            if (response.IsSuccessStatusCode && bytes.Length > 0) checkedBodies++;
+        }
+        Assert.True(checkedBodies >= urls.Count / 2, $"only {checkedBodies} of {urls.Count} outputs answered anonymously: the test would prove little");
+    }
+
+    private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
+}
