@@ -29,6 +29,7 @@ builder.AddRegistration();
 builder.AddDocuments();
 builder.AddDisplays();
 builder.AddAudit();
+builder.AddIndicators();
 builder.AddViewer();
 builder.AddCertificates();
 

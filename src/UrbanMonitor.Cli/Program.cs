@@ -28,6 +28,12 @@ app.Configure(config =>
         audit.SetDescription("The append-only, hash-chained audit log.");
         audit.AddCommand<AuditVerifyCommand>("verify").WithDescription("Seal pending entries and recompute the hash chain; exit 4 when it is broken.");
     });
+    config.AddBranch("indicators", indicators =>
+    {
+        indicators.SetDescription("SDG 11 / Urban Monitoring Framework indicators stored per city and district.");
+        indicators.AddCommand<IndicatorsRecomputeCommand>("recompute").WithDescription("Recompute and store every indicator of a city and its districts (progress bar).");
+        indicators.AddCommand<IndicatorsUpdateCommand>("update").WithDescription("Recompute the districts that writes made dirty (what the service does on its own) and say how long it took.");
+    });
     config.AddCommand<BackupCommand>("backup")
         .WithDescription("Back the database up (pg_dump) with a manifest of per-table digests taken in the same snapshot.");
     config.AddCommand<RestoreCommand>("restore")

@@ -22,8 +22,10 @@ public class IndicatorsApiTests(SyntheticCityService service) : IClassFixture<Sy
     public async Task TheListGivesEachIndicatorsDefinitionFormulaUnitAndMethod()
     {
         var list = (await GetAsync("/api/indicators")).GetProperty("indicators").EnumerateArray().ToList();
-        Assert.Equal(["11.1.1", "11.2.1", "11.3.1", "11.7.1", "registration-coverage"], list.Select(i => i.GetProperty("code").GetString()));
+        Assert.Equal(["11.1.1", "11.2.1", "11.3.1", "11.7.1", "registration-coverage", "tenure-security", "population-density", "built-up-density"],
+            list.Select(i => i.GetProperty("code").GetString()));
         Assert.All(list, i => Assert.False(string.IsNullOrEmpty(i.GetProperty("formula").GetString())));
+        Assert.All(list, i => Assert.False(string.IsNullOrEmpty(i.GetProperty("methodVersion").GetString())));
     }
 
     [Fact]
@@ -92,6 +94,82 @@ public class IndicatorsApiTests(SyntheticCityService service) : IClassFixture<Sy
         Assert.Equal(Math.Round(100 * 50.0 / 2000, 2), r.GetProperty("value").GetDouble());
         var d = await GetAsync("/api/indicators/registration-coverage?city=synthetic&district=1");
         Assert.Equal("1", d.GetProperty("district").GetString());
+    }
+
+    [Fact]
+    public async Task TransitAccessExplainListsEachUnitAndAddsUpToTheValue()
+    {
+        var r = await GetAsync("/api/indicators/11.2.1?city=synthetic");
+        var e = await GetAsync("/api/indicators/11.2.1/explain?city=synthetic");
+        var terms = e.GetProperty("terms").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!);
+        double Sum(string term) => terms[term].GetProperty("features").EnumerateArray().Sum(f => f.GetProperty("value").GetDouble());
+        Assert.Equal(await service.Db.ScalarAsync<long>("SELECT count(*) FROM population_units"), terms["population"].GetProperty("features").GetArrayLength());
+        Assert.Equal(r.GetProperty("value").GetDouble(), Math.Round(100 * Sum("populationWithAccess") / Sum("population"), 2), 1);
+        Assert.Equal("11.2.1/2", r.GetProperty("provenance").GetProperty("methodVersion").GetString());
+        Assert.Contains(r.GetProperty("provenance").GetProperty("layers").EnumerateArray(), l => l.GetProperty("layer").GetString() == "transit-stops");
+        Assert.Equal(500, r.GetProperty("provenance").GetProperty("parameters").GetProperty("lowCapacityReachM").GetDouble());
+    }
+
+    [Fact]
+    public async Task SlumExplainForADistrictApportionsSettlementsAndAddsUp()
+    {
+        var r = await GetAsync("/api/indicators/11.1.1?city=synthetic&district=1");
+        var e = await GetAsync("/api/indicators/11.1.1/explain?city=synthetic&district=1");
+        var terms = e.GetProperty("terms").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!);
+        double Sum(string term) => terms[term].GetProperty("features").EnumerateArray().Sum(f => f.GetProperty("value").GetDouble());
+        Assert.Single(terms["urbanPopulation"].GetProperty("features").EnumerateArray());
+        if (r.GetProperty("value").ValueKind == JsonValueKind.Number)
+            Assert.Equal(r.GetProperty("value").GetDouble(), Math.Round(100 * Sum("settlementPopulation") / Sum("urbanPopulation"), 2), 2);
+    }
+
+    [Fact]
+    public async Task CsvExportParsesWithOneRowAndTheValue()
+    {
+        var json = await GetAsync("/api/indicators/11.1.1?city=synthetic");
+        using var client = service.Api.CreateClient();
+        using var response = await client.GetAsync("/api/indicators/11.1.1?city=synthetic&format=csv", Ct);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        var row = Assert.Single(CsvRows.Parse(await response.Content.ReadAsStringAsync(Ct)));
+        Assert.Equal("11.1.1", row["code"]);
+        Assert.Equal(json.GetProperty("value").GetDouble(), double.Parse(row["value"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("settlements@", row["layers"]);
+        using var inputs = JsonDocument.Parse(row["inputs"]);
+        Assert.True(inputs.RootElement.GetProperty("settlementPopulation").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task SeriesGivesLandConsumptionForEachPairOfEpochs()
+    {
+        var s = await GetAsync("/api/indicators/11.3.1/series?city=synthetic");
+        var point = s.GetProperty("points").EnumerateArray().Last();
+        Assert.Equal(2020, point.GetProperty("year").GetInt32());
+        Assert.Equal(2005, point.GetProperty("fromYear").GetInt32());
+        var now = await GetAsync("/api/indicators/11.3.1?city=synthetic");
+        Assert.Equal(now.GetProperty("value").GetDouble(), point.GetProperty("value").GetDouble(), 3);
+    }
+
+    [Fact]
+    public async Task ImpossibleInputsGiveAReasonNotANumber()
+    {
+        // A town with one district and no population, and one built-up epoch.
+        await service.Db.ScalarAsync<int>("""
+            WITH c AS (INSERT INTO cities (slug, code, name, country) VALUES ('empty-town', 'EMT', 'Empty Town', 'Nowhere') RETURNING id),
+            d AS (INSERT INTO districts (city_id, code, name, geom) SELECT id, '1', 'One', ST_Multi(ST_MakeEnvelope(10, 10, 10.01, 10.01, 4326)) FROM c),
+            b AS (INSERT INTO built_up (city_id, epoch, geom) SELECT id, 2020, ST_Multi(ST_MakeEnvelope(10, 10, 10.005, 10.005, 4326)) FROM c)
+            SELECT id FROM c
+            """);
+        foreach (var (code, reason) in new[] { ("11.1.1", "No urban population"), ("11.3.1", "Only one built-up epoch"), ("11.2.1", "No population"),
+                                               ("population-density", "No population"), ("registration-coverage", "No active properties") })
+        {
+            var r = await GetAsync($"/api/indicators/{code}?city=empty-town");
+            Assert.Equal(JsonValueKind.Null, r.GetProperty("value").ValueKind);
+            Assert.Contains(reason, r.GetProperty("reason").GetString());
+        }
+        await service.Db.ScalarAsync<int>("INSERT INTO city_population (city_id, year, population) SELECT id, y, 1000 FROM cities, (VALUES (2010), (2020)) v(y) WHERE slug = 'empty-town' RETURNING 1");
+        await service.Db.ScalarAsync<int>("INSERT INTO built_up (city_id, epoch, geom) SELECT id, 2010, ST_Multi(ST_MakeEnvelope(10, 10, 10.002, 10.002, 4326)) FROM cities WHERE slug = 'empty-town' RETURNING 1");
+        var flat = await GetAsync("/api/indicators/11.3.1?city=empty-town");
+        Assert.Equal(JsonValueKind.Null, flat.GetProperty("value").ValueKind);
+        Assert.Contains("did not change", flat.GetProperty("reason").GetString());
     }
 
     [Theory]

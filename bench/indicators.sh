@@ -1,0 +1,53 @@
+# bench/indicators.sh (sourced by bench/run): the indicator engine on the 1M-parcel synthetic city.
+# 1. Full recompute: `urbanmonitor indicators recompute --city synthetic` (every indicator, the city and each district,
+#    stored), beside a reference measured in the same run: one bare SQL pass over the same properties (status and
+#    documented-right counts per district, one GROUP BY, psql \timing) — the least any full recompute has to read.
+# 2. Incremental: one registration (a property's status set to registered; the triggers queue its district), then
+#    `urbanmonitor indicators update` (what the service's updater does on NOTIFY) and its own timing, beside the bare
+#    count query of that one district in psql.
+# URBANMONITOR_BENCH_INDICATORS_PARCELS (default 1,000,000) sets the size of the city.
+ind_n=${URBANMONITOR_BENCH_INDICATORS_PARCELS:-1000000}
+ind_src=$(bench_city "$ind_n")
+ind_db=bench_indicators
+bench_clone "$ind_src" "$ind_db" >/dev/null
+ind_conn="$(bench_conn "$ind_db");Pooling=false;Command Timeout=0"
+bench_psql -d "$ind_db" -c "VACUUM ANALYZE" >/dev/null
+
+ind_full_out=$("${CLI[@]}" indicators recompute --city synthetic --db "$ind_conn" | tail -1)
+ind_full_s=$(sed -E 's/.* in ([0-9.]+) s\./\1/' <<<"$ind_full_out")
+ind_results=$(sed -E 's/Recomputed ([0-9]+) results.*/\1/' <<<"$ind_full_out")
+ind_districts=$(bench_psql -d "$ind_db" -tAc "SELECT count(*) FROM districts")
+
+# Reference for the full recompute: the per-district counts alone, one statement.
+ind_ref_full_ms=$(bench_psql -d "$ind_db" -c '\timing on' -c "
+  SELECT p.district_code, count(*), count(*) FILTER (WHERE p.status = 'registered'),
+         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM rights r WHERE r.city_id = p.city_id AND r.property_id = p.id))
+  FROM properties p WHERE p.status <> 'retired' GROUP BY p.district_code" | sed -nE 's/^Time: ([0-9.]+) ms.*/\1/p' | tail -1)
+
+# Incremental: five single registrations, each followed by one update pass; the median is reported.
+ind_times=()
+for i in 1 2 3 4 5; do
+  bench_psql -d "$ind_db" -c "UPDATE properties SET status = 'registered'
+     WHERE id = (SELECT min(id) FROM properties WHERE district_code = (SELECT min(code) FROM districts) AND status <> 'registered')" >/dev/null
+  ind_times+=("$("${CLI[@]}" indicators update --db "$ind_conn" | tail -1 | sed -E 's/.* in ([0-9.]+) ms\./\1/')")
+done
+ind_inc_ms=$(printf '%s\n' "${ind_times[@]}" | sort -n | sed -n 3p)
+ind_ref_inc_ms=$(bench_psql -d "$ind_db" -c '\timing on' -c "
+  SELECT count(*), count(*) FILTER (WHERE status = 'registered') FROM properties
+  WHERE city_id = (SELECT id FROM cities WHERE slug = 'synthetic') AND district_code = (SELECT min(code) FROM districts) AND status <> 'retired'" \
+  | sed -nE 's/^Time: ([0-9.]+) ms.*/\1/p' | tail -1)
+
+ind_full_ratio=$(awk -v a="$ind_full_s" -v b="$ind_ref_full_ms" 'BEGIN { printf "%.1f", a * 1000 / b }')
+ind_inc_ratio=$(awk -v a="$ind_inc_ms" -v b="$ind_ref_inc_ms" 'BEGIN { printf "%.1f", a / b }')
+
+bench_write indicators <<MD
+The indicator engine on the synthetic city of $ind_n parcels ($ind_districts districts): every indicator for the city
+and each district, stored in \`indicator_results\` ($ind_results results), then the incremental update after one
+registration (median of 5: status set to registered, the triggers queue its district, one \`indicators update\` pass
+rewrites that district's registration coverage and tenure security and the city rows summed from the districts).
+
+| measure | figure | reference (same run) | ratio | target (issue 7) | aim (TARGETS.md) |
+|---|---|---|---|---|---|
+| full recompute (\`urbanmonitor indicators recompute --city synthetic\`) | $ind_full_s s | per-district property counts, one bare SQL pass: $ind_ref_full_ms ms | ${ind_full_ratio}× | ≤ 30 s | ≤ 10 s |
+| incremental after one registration (\`indicators update\`) | $ind_inc_ms ms | that district's bare count query: $ind_ref_inc_ms ms | ${ind_inc_ratio}× | ≤ 100 ms | ≤ 20 ms |
+MD

@@ -1,0 +1,32 @@
+-- SDG 11.2.1, one row per population unit ($1 city id, $2 district code or NULL, $3 UTM srid): its population, the
+-- share of its area within 500 m (straight line) of a low-capacity stop or 1 km of a high-capacity stop, and the stops
+-- reaching it. Stops whose GTFS timetable gives no peak-hour departure are left out. Population comes from population
+-- units when the city has them, else from districts, spread evenly over each unit's area. The indicator is
+-- sum(population × reached share) / sum(population), so these rows add up to it (the explain view).
+WITH scope AS (SELECT ST_Union(geom) AS g FROM districts WHERE city_id = $1 AND ($2::text IS NULL OR code = $2)),
+units AS (
+    SELECT 'population-units' AS source, u.id, coalesce(u.code, u.id::text) AS code, u.population::double precision AS population, ST_Transform(u.geom, $3) AS g
+    FROM population_units u, scope
+    WHERE u.city_id = $1 AND ($2::text IS NULL OR ST_Intersects(ST_PointOnSurface(u.geom), scope.g))
+    UNION ALL
+    SELECT 'districts', d.id, d.code, d.population::double precision, ST_Transform(d.geom, $3)
+    FROM districts d
+    WHERE d.city_id = $1 AND ($2::text IS NULL OR d.code = $2) AND d.population IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM population_units WHERE city_id = $1)),
+stops AS (
+    SELECT ST_Transform(geom, $3) AS p, capacity, CASE capacity WHEN 'high' THEN 1000.0 ELSE 500.0 END AS reach
+    FROM transit_stops
+    WHERE city_id = $1 AND coalesce(peak_departures, 1) > 0),
+covered AS (
+    SELECT u.source, u.id, u.code, u.population, ST_Area(u.g) AS area,
+           (SELECT count(*) FROM stops s WHERE ST_DWithin(s.p, u.g, s.reach)) AS stops_reaching,
+           coalesce(ST_Area(ST_Intersection(u.g, ST_Union(
+               coalesce((SELECT ST_Buffer(ST_Collect(p), 500, 'quad_segs=8') FROM stops WHERE capacity = 'low' AND ST_DWithin(p, u.g, 500)), ST_SetSRID('POLYGON EMPTY'::geometry, $3)),
+               coalesce((SELECT ST_Buffer(ST_Collect(p), 1000, 'quad_segs=8') FROM stops WHERE capacity = 'high' AND ST_DWithin(p, u.g, 1000)), ST_SetSRID('POLYGON EMPTY'::geometry, $3))))), 0) AS reached
+    FROM units u)
+SELECT source, id, code, population,
+       coalesce(reached / nullif(area, 0), 0)::double precision AS reached_share,
+       (population * coalesce(reached / nullif(area, 0), 0))::double precision AS with_access,
+       stops_reaching
+FROM covered
+ORDER BY code;
