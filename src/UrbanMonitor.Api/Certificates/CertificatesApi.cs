@@ -91,6 +91,7 @@ public static class CertificatesApi
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
         int cityId, version;
         string cityCode, status;
         bool hasRight;

@@ -226,6 +226,8 @@ public static class PropertyLineageApi
             return P.Unprocessable(LineageProblems.MergeMismatch, "Different cities", "Only properties of one city and district can be merged.");
 
         await using var tx = await conn.BeginTransactionAsync(ct);
+
+        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
         var cityId = cities[ids[0]];
         await R.LockCityAsync(conn, tx, cityId, ct);
         var rows = new List<R.Row>();

@@ -179,6 +179,7 @@ public static class RevenueApi
         if (problem is not null) return problem;
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
         var city = await CityAsync(conn, tx, slug, ct);
         if (city is null) return Problems.CityMissing(slug);
         ServiceChargeRule rule;
@@ -294,6 +295,7 @@ public static class RevenueApi
         var district = http.Request.Query["district"].ToString() is { Length: > 0 } d ? d : null;
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
         var city = await CityAsync(conn, tx, slug, ct);
         if (city is null) return Problems.CityMissing(slug);
         if (district is not null && !(await DistrictsAsync(conn, tx, city.Id, ct)).Contains(district))
@@ -483,6 +485,7 @@ public static class RevenueApi
         long paymentId;
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
+            await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
             try
             {
                 // The receipt counter row of the city and year, locked until commit: numbers are gapless.
