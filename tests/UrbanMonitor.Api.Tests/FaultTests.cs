@@ -148,15 +148,18 @@ public class FaultTests
                 return (long)cmd.ExecuteScalar()!;
             }
             var before = Streets();
+            string job;
             await using (var service = await ServiceProcess.StartAsync(cs))
             {
-                var job = await service.UploadAsync("/api/cities/synthetic/layers/streets", file);
+                job = await service.UploadAsync("/api/cities/synthetic/layers/streets", file);
                 await EventuallyAsync(async () => (await service.Client.GetStringAsync(job, Ct)).Contains("\"running\"", StringComparison.Ordinal) ? "ok" : null, "the import running");
                 service.Kill();
             }
             Assert.Equal(before, Streets()); // nothing partial visible
 
             await using var restarted = await ServiceProcess.StartAsync(cs);
+            // The restarted service marks the killed job failed, saying why; nothing of it was published.
+            await EventuallyAsync(async () => (await restarted.Client.GetStringAsync(job, Ct)).Contains("\"failed\"", StringComparison.Ordinal) ? "ok" : null, "the killed job marked failed", 30);
             var rerun = await restarted.UploadAsync("/api/cities/synthetic/layers/streets", file);
             var done = await EventuallyAsync(async () =>
             {

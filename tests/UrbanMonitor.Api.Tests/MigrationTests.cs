@@ -32,8 +32,9 @@ public class MigrationTests(TestDatabase db) : IClassFixture<TestDatabase>
             FROM information_schema.tables t
             WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'
               -- layer_versions holds one data version per layer for all cities (tiles span cities): not city data;
-              -- national_samples draw from a country's universe of cities, above any one city.
-              AND t.table_name NOT IN ('cities', 'users', 'schema_migrations', 'spatial_ref_sys', 'layer_versions', 'national_samples')
+              -- national_samples draw from a country's universe of cities, above any one city; tiles_pending is a
+              -- transaction's own queue of tile changes (emptied at its commit), like layer_versions not city data.
+              AND t.table_name NOT IN ('cities', 'users', 'schema_migrations', 'spatial_ref_sys', 'layer_versions', 'national_samples', 'tiles_pending')
               AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
                               WHERE c.table_schema = 'public' AND c.table_name = t.table_name AND c.column_name = 'city_id')
             """);

@@ -177,12 +177,13 @@ public class RegistrationTests(MazarRegistrationService service) : IClassFixture
     public async Task EightOverlappingParcelsRegisteredTogetherExactlyOneWinsWhileFarApartOnesAllPass()
     {
         service.Require();
-        // Eight 15 m squares, each 4 m east of the one before: every pair overlaps, and their boxes cover different
+        // Eight 15 m squares, each 1.5 m east of the one before (the last starts 10.5 m east of the first, so every pair
+        // overlaps by at least 4.5 m × 15 m), and their boxes cover different
         // sets of lock cells when a cell edge falls between them. Registrations lock cells, not the city (0060).
         var spot = service.FreeSpot();
         var clients = Enumerable.Range(0, 8).Select(_ => service.Client(Officer)).ToList();
         var overlapping = await Task.WhenAll(clients.Select((c, i) =>
-            c.PostAsync("/api/properties?snap=0", Feature(Square(spot, 15, 4 * i, 0), "1", "913", (i + 1).ToString(CultureInfo.InvariantCulture)), Ct)));
+            c.PostAsync("/api/properties?snap=0", Feature(Square(spot, 15, 1.5 * i, 0), "1", "913", (i + 1).ToString(CultureInfo.InvariantCulture)), Ct)));
         Assert.Single(overlapping, r => r.StatusCode == HttpStatusCode.Created);
         foreach (var r in overlapping.Where(r => r.StatusCode != HttpStatusCode.Created))
             await AssertProblemAsync(r, 422, "overlap");

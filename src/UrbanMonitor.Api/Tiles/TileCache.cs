@@ -144,6 +144,12 @@ public sealed class TileCache(IOptions<TilesOptions> options)
             mine.SetResult(entry);
             return entry;
         }
+        catch (Exception) when (!_enabled && Last(key) is { } last)
+        {
+            // The database cannot be asked (the listener lost it too): the last tile known is served until it is back.
+            mine.SetResult(last);
+            return last;
+        }
         catch (Exception e)
         {
             mine.SetException(e);
@@ -195,12 +201,14 @@ public sealed class TileCache(IOptions<TilesOptions> options)
         _enabled = true;
     }
 
-    /// <summary>Stops caching and forgets everything (the listener lost its connection: edits may go unheard).</summary>
-    public void Disable()
-    {
-        _enabled = false;
-        Clear();
-    }
+    /// <summary>Stops caching (the listener lost its connection: edits may go unheard). What is cached stays only as the
+    /// last known tiles, served when the database cannot be reached (see <see cref="GetOrAddAsync"/>); reconnecting
+    /// (<see cref="Enable"/>) forgets it.</summary>
+    public void Disable() => _enabled = false;
+
+    // The last tile known for a key while caching is off: from memory, else from the disk cache.
+    private TileEntry? Last(TileKey key) =>
+        _entries.TryGetValue(key, out var entry) ? entry : _disk.TryRead(key) is { } bytes ? new TileEntry(bytes) : null;
 
     /// <summary>
     /// An edit of <paramref name="layer"/> committed: bumps its version and evicts the tiles, at every zoom, that the

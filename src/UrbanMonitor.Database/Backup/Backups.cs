@@ -17,7 +17,8 @@ public static class Backups
     public static string ManifestPath(string file) => file + ".manifest.json";
 
     /// <summary>The user tables of schema public (PostGIS's spatial_ref_sys aside), in name order.</summary>
-    public static async Task<IReadOnlyList<TableDigest>> DigestAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct)
+    public static async Task<IReadOnlyList<TableDigest>> DigestAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct,
+        IReadOnlyCollection<string>? except = null)
     {
         var tables = new List<string>();
         await using (var list = new NpgsqlCommand("""
@@ -29,7 +30,7 @@ public static class Backups
             while (await reader.ReadAsync(ct)) tables.Add(reader.GetString(0));
 
         var digests = new List<TableDigest>();
-        foreach (var t in tables)
+        foreach (var t in tables.Where(t => except is null || !except.Contains(t)))
         {
             // The table name comes from the catalogue, quoted; no value is interpolated.
             var q = "\"" + t.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";

@@ -41,11 +41,12 @@ public sealed class PrivateCluster : IAsyncDisposable
     /// <summary>A clean, fast shutdown (pg_ctl stop -m fast).</summary>
     public Task StopAsync() => LibAsync($"um_cluster_stop '{_dir}/pg'");
 
-    /// <summary>Kills the postmaster with SIGKILL, as a power cut would; the next start recovers from the WAL.</summary>
+    /// <summary>Kills the server with SIGKILL, as a power cut would; the next start recovers from the WAL.</summary>
     public async Task KillAsync()
     {
         var pid = (await File.ReadAllLinesAsync(Path.Combine(_dir, "pg", "postmaster.pid")))[0].Trim();
-        await LibAsync($"kill -9 {pid}; for i in $(seq 1 50); do kill -0 {pid} 2>/dev/null || break; sleep 0.1; done; pkill -9 -f -- '-D {_dir}/pg' || true; sleep 0.5");
+        // Every server process at once, as a power cut would; then wait until all are gone.
+        await LibAsync($"pkill -9 -P {pid}; kill -9 {pid}; for i in $(seq 1 100); do kill -0 {pid} 2>/dev/null || pgrep -P {pid} >/dev/null || break; sleep 0.1; done; sleep 0.5");
     }
 
     /// <summary>Creates and migrates a database with the CLI.</summary>
