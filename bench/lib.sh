@@ -63,3 +63,29 @@ bench_timed() {
   read -r kb secs < "$tf"; rm -f "$tf"
   BENCH_RSS_MB=$(( kb / 1024 )); BENCH_SECONDS=$secs
 }
+
+# bench_park_bodies DB N FILE: N registration bodies (GeoJSON Features, one per line) for free 5 m squares on a 7 m
+# grid inside the synthetic city's parks, each in the district that holds it, none touching an existing parcel.
+bench_park_bodies() {
+  bench_psql -d "$1" -tA -v n="$2" -o "$3" <<'SQL'
+WITH city AS (SELECT id, slug FROM cities WHERE slug = 'synthetic'),
+     park AS (SELECT o.id, ST_Transform(o.geom, um_utm_srid(o.geom)) AS g, um_utm_srid(o.geom) AS srid
+              FROM open_spaces o JOIN city c ON c.id = o.city_id),
+     cell AS (SELECT p.id AS park, p.srid, ST_Expand(ST_Centroid(s.geom), 2.5) AS sq
+              FROM park p, LATERAL ST_SquareGrid(7, p.g) s
+              WHERE ST_Within(ST_Expand(ST_Centroid(s.geom), 3), p.g)),
+     placed AS (SELECT row_number() OVER (ORDER BY cell.park, ST_X(ST_Centroid(sq)), ST_Y(ST_Centroid(sq))) AS n,
+                       ST_Transform(ST_SetSRID(sq, cell.srid), 4326) AS geom
+                FROM cell)
+SELECT json_build_object('type', 'Feature', 'geometry', ST_AsGeoJSON(pl.geom, 9)::json,
+         'properties', json_build_object('city', c.slug, 'district', d.code, 'block', 'B' || (pl.n / 1000), 'parcel', (pl.n % 1000)::text))
+FROM placed pl CROSS JOIN city c
+JOIN LATERAL (SELECT code FROM districts d WHERE d.city_id = c.id AND ST_Within(pl.geom, d.geom) LIMIT 1) d ON true
+WHERE NOT EXISTS (SELECT 1 FROM properties x WHERE x.city_id = c.id AND x.geom && pl.geom)
+ORDER BY pl.n
+LIMIT :n;
+SQL
+}
+
+# Benchmarks measure capacity from one load generator (one client address): the per-client rate limit is off.
+export URBANMONITOR_Limits__PermitsPerSecond=0

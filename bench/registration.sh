@@ -14,25 +14,8 @@ export URBANMONITOR_Auth__SigningKey
 "${CLI[@]}" users add bench-officer --name "Bench officer" --role land-officer --district '*' --db "$reg_conn" >/dev/null
 reg_token=$("${CLI[@]}" users token bench-officer --db "$reg_conn" | tail -1)
 
-# One Feature per line: 5 m squares in the parks, in the city's UTM zone, with the district that holds each.
-bench_psql -d "$reg_db" -tA -o "$reg_work/bodies.txt" <<'SQL'
-WITH city AS (SELECT id, slug FROM cities WHERE slug = 'synthetic'),
-     park AS (SELECT o.id, ST_Transform(o.geom, um_utm_srid(o.geom)) AS g, um_utm_srid(o.geom) AS srid
-              FROM open_spaces o JOIN city c ON c.id = o.city_id),
-     cell AS (SELECT p.id AS park, p.srid, ST_Expand(ST_Centroid(s.geom), 2.5) AS sq
-              FROM park p, LATERAL ST_SquareGrid(7, p.g) s
-              WHERE ST_Within(ST_Expand(ST_Centroid(s.geom), 3), p.g)),
-     placed AS (SELECT row_number() OVER (ORDER BY cell.park, ST_X(ST_Centroid(sq)), ST_Y(ST_Centroid(sq))) AS n,
-                       ST_Transform(ST_SetSRID(sq, cell.srid), 4326) AS geom
-                FROM cell)
-SELECT json_build_object('type', 'Feature', 'geometry', ST_AsGeoJSON(pl.geom, 9)::json,
-         'properties', json_build_object('city', c.slug, 'district', d.code, 'block', 'B' || (pl.n / 1000), 'parcel', (pl.n % 1000)::text))
-FROM placed pl CROSS JOIN city c
-JOIN LATERAL (SELECT code FROM districts d WHERE d.city_id = c.id AND ST_Within(pl.geom, d.geom) LIMIT 1) d ON true
-WHERE NOT EXISTS (SELECT 1 FROM properties x WHERE x.city_id = c.id AND x.geom && pl.geom)
-ORDER BY pl.n
-LIMIT 4500;
-SQL
+# One Feature per line: 5 m squares in the parks (bench_park_bodies, bench/lib.sh).
+bench_park_bodies "$reg_db" 4500 "$reg_work/bodies.txt"
 reg_bodies=$(wc -l < "$reg_work/bodies.txt")
 [ "$reg_bodies" -ge 4500 ] || um_die "only $reg_bodies free places in the parks"
 head -n 500 "$reg_work/bodies.txt" > "$reg_work/single.txt"

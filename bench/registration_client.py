@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Registration load client for bench/registration.sh (standard library only).
 
-registration_client.py URL TOKEN BODIES CLIENTS: POSTs each line of BODIES (one GeoJSON Feature per line) to
+registration_client.py URL TOKEN BODIES CLIENTS [SECONDS]: POSTs each line of BODIES (one GeoJSON Feature per line) to
 URL/api/properties, split across CLIENTS threads, each with its own keep-alive connection, one request at a time.
-Prints: requests, failures, seconds, requests/s, p50 ms, p95 ms; and the first failure's body on stderr."""
+With SECONDS, each client stops when that time is up. Prints: requests, failures, seconds, requests/s, p50 ms, p95 ms; and the first failure's body on stderr."""
 import http.client, sys, threading, time, urllib.parse
 
 url, token, bodies_file, clients = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+deadline = time.perf_counter() + float(sys.argv[5]) if len(sys.argv) > 5 else None
 bodies = [line.strip() for line in open(bodies_file, encoding="utf-8") if line.strip()]
 target = urllib.parse.urlparse(url)
 latencies, failures, first_failure = [], [0], []
@@ -17,6 +18,8 @@ def run(part):
     headers = {"Authorization": "Bearer " + token, "Content-Type": "application/geo+json"}
     mine = []
     for body in part:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         t = time.perf_counter()
         conn.request("POST", "/api/properties", body=body.encode("utf-8"), headers=headers)
         response = conn.getresponse()

@@ -249,7 +249,9 @@ public sealed class ViewerBrowserTests(ViewerBrowser b) : IClassFixture<ViewerBr
         await DrawSquareAsync(8);
         await page.FillAsync("#f-parcel", "2");
         await page.ClickAsync("#submit-btn");
-        await page.Locator("#problem").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Visible });
+        await page.Locator("#problem:not([hidden]), #result:not([hidden])").First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Visible });
+        Assert.True(await page.Locator("#problem").IsVisibleAsync(),
+            "no problem shown; result: " + await page.Locator("#result").InnerTextAsync() + "; last problem: " + await page.EvaluateAsync<string>("JSON.stringify(umViewer.stats.lastProblem)"));
         Assert.Contains("Overlaps", await page.Locator("#problem").InnerTextAsync(), StringComparison.Ordinal);
         Assert.True(await page.EvaluateAsync<int>("umViewer.stats.problemFeatures") >= 1, "The overlap is not drawn on the map.");
         Assert.Equal("urn:urbanmonitor:problem:overlap", await page.EvaluateAsync<string>("umViewer.stats.lastProblem.type"));

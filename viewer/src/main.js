@@ -326,7 +326,8 @@ function barChart(values, colour = () => '#2e86c1', unit = '') {
 }
 
 map.on('singleclick', (e) => {
-  if (drawing || modifying) return;
+  // The click that closes a sketch reaches here ~250 ms after drawend (singleclick waits out a double click): not an identify.
+  if (drawing || modifying || draw || Date.now() - lastDrawEnd < 1000) return;
   let hit = null;
   map.forEachFeatureAtPixel(e.pixel, (f, layer) => {
     const id = layer?.get('id');
@@ -340,6 +341,7 @@ map.on('singleclick', (e) => {
 // ---------- Registration (land officer) ----------
 let draw = null;
 let drawing = false;
+let lastDrawEnd = 0;
 let modifying = false;
 const modify = new Modify({ source: sketchSource });
 const snap = new Snap({ source: neighbourSource, pixelTolerance: 12 });
@@ -351,7 +353,7 @@ function startDraw() {
   clearProblem();
   draw = new Draw({ source: sketchSource, type: 'Polygon', style: sketchStyle });
   draw.on('drawstart', () => { drawing = true; });
-  draw.on('drawend', () => { setTimeout(() => { drawing = false; stopDraw(); }, 0); });
+  draw.on('drawend', () => { lastDrawEnd = Date.now(); setTimeout(() => { drawing = false; stopDraw(); }, 0); });
   map.addInteraction(draw);
   map.addInteraction(snap);
   neighbourSource.refresh();
