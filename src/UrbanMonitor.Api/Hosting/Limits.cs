@@ -29,24 +29,29 @@ public static class Limits
     public static WebApplicationBuilder AddUrbanMonitorLimits(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<LimitOptions>().BindConfiguration("Limits");
-        var limits = builder.Configuration.GetSection("Limits").Get<LimitOptions>() ?? new LimitOptions();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null); // enforced per endpoint below
         builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
         builder.Services.AddRateLimiter(o =>
         {
-            if (limits.PermitsPerSecond > 0)
-                o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-                    RateLimitPartition.GetTokenBucketLimiter(ClientKey(http), _ => new TokenBucketRateLimiterOptions
+            // The limits are read when a client is first seen, so configuration added later (tests, environment) counts.
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+            {
+                var limits = Options(http);
+                return limits.PermitsPerSecond <= 0
+                    ? RateLimitPartition.GetNoLimiter("off")
+                    : RateLimitPartition.GetTokenBucketLimiter(ClientKey(http), _ => new TokenBucketRateLimiterOptions
                     {
-                        TokenLimit = limits.Burst,
+                        TokenLimit = Math.Max(1, limits.Burst),
                         TokensPerPeriod = limits.PermitsPerSecond,
                         ReplenishmentPeriod = TimeSpan.FromSeconds(1),
                         QueueLimit = 0,
                         AutoReplenishment = true,
-                    }));
+                    });
+            });
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.OnRejected = async (ctx, ct) =>
             {
+                var limits = Options(ctx.HttpContext);
                 var retry = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
                 ctx.HttpContext.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await Results.Problem(type: RateLimited, title: "Too many requests", statusCode: StatusCodes.Status429TooManyRequests,
@@ -56,6 +61,9 @@ public static class Limits
         });
         return builder;
     }
+
+    private static LimitOptions Options(HttpContext http) =>
+        http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<LimitOptions>>().Value;
 
     // Each signed-in user is one client, whatever their address; anonymous clients are told apart by address.
     private static string ClientKey(HttpContext http) =>
@@ -70,7 +78,7 @@ public static class Limits
         app.Use(async (http, next) =>
         {
             var own = http.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>();
-            var max = own is not null ? own.MaxRequestBodySize : http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<LimitOptions>>().Value.MaxBodyBytes;
+            var max = own is not null ? own.MaxRequestBodySize : Options(http).MaxBodyBytes;
             if (max is { } limit)
             {
                 if (http.Request.ContentLength > limit)
