@@ -14,7 +14,7 @@ URBANMONITOR_Auth__SigningKey=$(head -c 32 /dev/urandom | base64)
 export URBANMONITOR_Auth__SigningKey
 "${CLI[@]}" users add load-officer --name "Load officer" --role land-officer --district '*' --db "$load_conn" >/dev/null
 load_token=$("${CLI[@]}" users token load-officer --db "$load_conn" | tail -1)
-bench_park_bodies "$load_db" 60000 "$load_work/bodies.txt"
+bench_park_bodies "$load_db" 15000 "$load_work/bodies.txt"
 
 # Tiles: a 20 × 20 block of z16 tiles at the centre; feed pages: 400 bboxes of 0.002° there.
 bench_psql -d "$load_db" -tA -o "$load_work/paths.txt" <<'SQL'
