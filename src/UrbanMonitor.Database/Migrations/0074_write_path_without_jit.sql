@@ -1,3 +1,4 @@
+-- (Numbered after the audit migrations: it names their functions.)
 -- The functions on the registration write path run small queries whose planner estimates are large (generate_series
 -- and transition tables are assumed to hold 1,000 rows each), so PostgreSQL JIT-compiled them and started parallel
 -- workers on every call: 60-300 ms for a lock that takes well under 1 ms (measured on the 1M-parcel city). Neither
