@@ -183,11 +183,11 @@ public class RegistrationTests(MazarRegistrationService service) : IClassFixture
         var spot = service.FreeSpot();
         var clients = Enumerable.Range(0, 8).Select(_ => service.Client(Officer)).ToList();
         var overlapping = await Task.WhenAll(clients.Select((c, i) =>
-            c.PostAsync("/api/properties?snap=0", Feature(Square(spot, 15, 1.5 * i, 0), "1", "913", (i + 1).ToString(CultureInfo.InvariantCulture)), Ct)));
+            c.PostAsync("/api/properties?snap=0", Feature(Square(spot, 15, 1.5 * i, 0), "1", "981", (i + 1).ToString(CultureInfo.InvariantCulture)), Ct)));
         Assert.Single(overlapping, r => r.StatusCode == HttpStatusCode.Created);
         foreach (var r in overlapping.Where(r => r.StatusCode != HttpStatusCode.Created))
             await AssertProblemAsync(r, 422, "overlap");
-        Assert.Equal(1, await service.Db.ScalarAsync<long>("SELECT count(*) FROM properties WHERE block = '913'"));
+        Assert.Equal(1, await service.Db.ScalarAsync<long>("SELECT count(*) FROM properties WHERE block = '981'"));
 
         // Far apart (each on its own free spot), all eight pass at the same moment.
         var spots = Enumerable.Range(0, 8).Select(_ => service.FreeSpot()).ToList();
@@ -198,7 +198,7 @@ public class RegistrationTests(MazarRegistrationService service) : IClassFixture
         // No two active parcels of the city overlap beyond the tolerance.
         Assert.Equal(0, await service.Db.ScalarAsync<long>("""
             SELECT count(*) FROM properties a JOIN properties b ON a.city_id = b.city_id AND a.id < b.id AND ST_Intersects(a.geom, b.geom)
-            WHERE a.block IN ('913', '914') AND b.block IN ('913', '914') AND ST_Area(ST_Intersection(a.geom, b.geom)::geography) > 0.5
+            WHERE a.block IN ('981', '914') AND b.block IN ('981', '914') AND ST_Area(ST_Intersection(a.geom, b.geom)::geography) > 0.5
             """));
 
         // One code sent twice at once, for two places far apart: one is created, the other refused with a 4xx.
