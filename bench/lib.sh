@@ -87,5 +87,15 @@ LIMIT :n;
 SQL
 }
 
+# bench_api DB LOG: starts the service (Release build) on database DB at a free port, logging to LOG, and waits until
+# it is ready. Sets BENCH_API_PORT and BENCH_API_PID (stop it with kill "$BENCH_API_PID"; wait "$BENCH_API_PID").
+bench_api() {
+  BENCH_API_PORT=$(um_free_port)
+  URBANMONITOR_DB="$(bench_conn "$1")" URBANMONITOR_Logging__LogLevel__Default=Warning \
+    ASPNETCORE_URLS="http://127.0.0.1:$BENCH_API_PORT" dotnet "$API_DLL" >"$2" 2>&1 &
+  BENCH_API_PID=$!
+  for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$BENCH_API_PORT/health/ready" >/dev/null && break; sleep 0.5; done
+}
+
 # Benchmarks measure capacity from one load generator (one client address): the per-client rate limit is off.
 export URBANMONITOR_Limits__PermitsPerSecond=0

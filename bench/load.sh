@@ -28,11 +28,8 @@ SELECT format('/collections/properties/items?limit=100&bbox=%s,%s,%s,%s', round(
 FROM t, generate_series(-10, 9) dx, generate_series(-10, 9) dy;
 SQL
 
-load_port=$(um_free_port)
-URBANMONITOR_DB="$(bench_conn "$load_db")" URBANMONITOR_Logging__LogLevel__Default=Warning \
-  ASPNETCORE_URLS="http://127.0.0.1:$load_port" dotnet "$API_DLL" >"$load_work/api.log" 2>&1 &
-load_pid=$!
-for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$load_port/health/ready" >/dev/null && break; sleep 0.5; done
+bench_api "$load_db" "$load_work/api.log"
+load_port=$BENCH_API_PORT load_pid=$BENCH_API_PID
 load_rss_start=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$load_pid/status")
 ( while kill -0 "$load_pid" 2>/dev/null; do awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$load_pid/status" 2>/dev/null; sleep 5; done ) > "$load_work/rss.txt" &
 load_sampler=$!

@@ -32,11 +32,8 @@ reg_ref_tps=$("$PG_BIN/pgbench" -n -M prepared -c 1 -T 10 -f "$reg_work/overlap.
   | awk '/^tps/ {print $3}')
 reg_ref_ms=$(awk -v t="$reg_ref_tps" 'BEGIN { printf "%.2f", 1000 / t }')
 
-reg_port=$(um_free_port)
-URBANMONITOR_DB="$(bench_conn "$reg_db")" URBANMONITOR_Logging__LogLevel__Default=Warning \
-  ASPNETCORE_URLS="http://127.0.0.1:$reg_port" dotnet "$API_DLL" >"$reg_work/api.log" 2>&1 &
-reg_pid=$!
-for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$reg_port/health/ready" >/dev/null && break; sleep 0.5; done
+bench_api "$reg_db" "$reg_work/api.log"
+reg_port=$BENCH_API_PORT reg_pid=$BENCH_API_PID
 # Warm-up: 20 of the single-client bodies are registered first and not counted.
 head -n 20 "$reg_work/single.txt" > "$reg_work/warm.txt"; tail -n +21 "$reg_work/single.txt" > "$reg_work/single-rest.txt"
 python3 bench/registration_client.py "http://127.0.0.1:$reg_port" "$reg_token" "$reg_work/warm.txt" 1 >/dev/null

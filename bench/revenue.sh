@@ -23,11 +23,8 @@ SELECT count(*), sum(ST_Area(geom::geography)) FROM properties WHERE city_id = (
 SQL
 )
 
-rev_port=$(um_free_port)
-URBANMONITOR_DB="$(bench_conn "$rev_db")" URBANMONITOR_Logging__LogLevel__Default=Warning \
-  ASPNETCORE_URLS="http://127.0.0.1:$rev_port" dotnet "$API_DLL" >"$rev_work/api.log" 2>&1 &
-rev_pid=$!
-for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$rev_port/health/ready" >/dev/null && break; sleep 0.5; done
+bench_api "$rev_db" "$rev_work/api.log"
+rev_port=$BENCH_API_PORT rev_pid=$BENCH_API_PID
 
 rev_rule() { # rev_rule RESIDENTIAL_RATE COMMERCIAL_RATE
   curl -sf -X PUT -H "Authorization: Bearer $rev_token" -H 'Content-Type: application/json' \

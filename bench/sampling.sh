@@ -27,11 +27,8 @@ WHERE ST_Intersects(e.g, ST_Centroid(c.geom));
 SQL
 smp_ref_ms=$(for _ in 1 2 3 4 5; do bench_psql -d "$smp_db" -f "$smp_work/grid.sql" | awk '/^Time:/ {print $2}'; done | sort -n | head -1)
 
-smp_port=$(um_free_port)
-URBANMONITOR_DB="$(bench_conn "$smp_db")" URBANMONITOR_Logging__LogLevel__Default=Warning \
-  ASPNETCORE_URLS="http://127.0.0.1:$smp_port" dotnet "$API_DLL" >"$smp_work/api.log" 2>&1 &
-smp_pid=$!
-for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$smp_port/health/ready" >/dev/null && break; sleep 0.5; done
+bench_api "$smp_db" "$smp_work/api.log"
+smp_port=$BENCH_API_PORT smp_pid=$BENCH_API_PID
 smp_draw() {
   curl -s -o "$smp_work/body.json" -w '%{http_code} %{time_total}\n' -X POST "http://127.0.0.1:$smp_port/api/sample-areas" \
     -H "Authorization: Bearer $smp_token" -H 'Content-Type: application/json' \

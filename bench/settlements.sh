@@ -26,11 +26,8 @@ st_ref_tps=$("$PG_BIN/pgbench" -n -M prepared -c 1 -T 15 -f "$st_work/report.sql
   | awk '/^tps/ {print $3}')
 st_ref_ms=$(awk -v t="$st_ref_tps" 'BEGIN { printf "%.1f", 1000 / t }')
 
-st_port=$(um_free_port)
-URBANMONITOR_DB="$(bench_conn "$st_db")" URBANMONITOR_Logging__LogLevel__Default=Warning \
-  ASPNETCORE_URLS="http://127.0.0.1:$st_port" dotnet "$API_DLL" >"$st_work/api.log" 2>&1 &
-st_pid=$!
-for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$st_port/health/ready" >/dev/null && break; sleep 0.5; done
+bench_api "$st_db" "$st_work/api.log"
+st_port=$BENCH_API_PORT st_pid=$BENCH_API_PID
 
 cat > "$st_work/client.py" <<'PY'
 import http.client, statistics, sys, time
