@@ -114,7 +114,8 @@ internal sealed class DatabaseUnavailableHandler : IExceptionHandler
     {
         PostgresException p => p.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
                                    or PostgresErrorCodes.TooManyConnections,
-        NpgsqlException n => n.IsTransient || n.InnerException is System.Net.Sockets.SocketException or IOException or TimeoutException,
+        // Not the server's answer to a statement: the connection (refused, broken, timed out).
+        NpgsqlException => true,
         TimeoutException => true,
         _ => e.InnerException is { } inner && IsUnavailable(inner),
     };

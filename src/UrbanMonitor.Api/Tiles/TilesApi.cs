@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Npgsql;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Domain.Tiles;
 
@@ -137,17 +136,10 @@ public static partial class TilesApi
 
         var key = new TileKey(string.Join(',', layers.Select(l => l.Id)), z, x, y, format);
         // The work is shared by every request for the tile, so no one request's cancellation stops it.
-        TileEntry entry;
-        try
-        {
-            entry = await cache.GetOrAddAsync(key, () => format == TileFormat.Mvt
-                ? MvtAsync(layers, z, x, y, cache, queries, CancellationToken.None)
-                : renderer.RenderAsync(layers, z, x, y, format == TileFormat.Png2x ? 2 : 1, CancellationToken.None));
-        }
-        catch (NpgsqlException e) when (e is not PostgresException)
-        {
-            return DatabaseUnavailable(e);
-        }
+        // An unreachable database ends in 503 with Retry-After (Hosting/Limits.cs, DatabaseUnavailableHandler).
+        var entry = await cache.GetOrAddAsync(key, () => format == TileFormat.Mvt
+            ? MvtAsync(layers, z, x, y, cache, queries, CancellationToken.None)
+            : renderer.RenderAsync(layers, z, x, y, format == TileFormat.Png2x ? 2 : 1, CancellationToken.None));
         return Respond(http, cache, key, entry, format);
     }
 
@@ -162,17 +154,9 @@ public static partial class TilesApi
         if (format != TileFormat.Mvt)
             return Problem(StatusCodes.Status400BadRequest, Problems.BadTileRequest, "at= on raster tiles",
                 "The registry as of an instant is served as vector tiles (.mvt) only.");
-        byte[] bytes;
-        try
-        {
-            var parts = new List<byte[]>(layers.Count);
-            foreach (var layer in layers) parts.Add(await queries.MvtAtAsync(layer, z, x, y, at.Value, ct));
-            bytes = parts.SelectMany(p => p).ToArray();
-        }
-        catch (NpgsqlException e) when (e is not PostgresException)
-        {
-            return DatabaseUnavailable(e);
-        }
+        var parts = new List<byte[]>(layers.Count);
+        foreach (var layer in layers) parts.Add(await queries.MvtAtAsync(layer, z, x, y, at.Value, ct));
+        var bytes = parts.SelectMany(p => p).ToArray();
         var headers = http.Response.Headers;
         headers.AccessControlAllowOrigin = "*";
         headers.AccessControlExposeHeaders = "ETag";
@@ -260,15 +244,7 @@ public static partial class TilesApi
         if (!file.EndsWith(".json", StringComparison.Ordinal) || !TileLayers.TryGet(file[..^".json".Length], out var layer))
             return Problem(StatusCodes.Status404NotFound, Problems.LayerNotFound, "Layer not found",
                 $"There is no TileJSON '{file}'. Ask /tiles/{{layer}}.json for one of: {string.Join(", ", TileLayers.All.Select(l => l.Id))}.");
-        LayerSummary summary;
-        try
-        {
-            summary = await queries.SummaryAsync(layer, ct);
-        }
-        catch (NpgsqlException e) when (e is not PostgresException)
-        {
-            return DatabaseUnavailable(e);
-        }
+        var summary = await queries.SummaryAsync(layer, ct);
         var baseUrl = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}";
         var v = summary.Version.ToString(CultureInfo.InvariantCulture);
         var bounds = summary.Bounds ?? [-180, -TileMath.MaxLatitude, 180, TileMath.MaxLatitude];
@@ -401,10 +377,6 @@ public static partial class TilesApi
 
     private static IResult CollectionMissing(string id) => Problem(StatusCodes.Status404NotFound, Problems.LayerNotFound, "Collection not found",
         $"There is no tiled collection '{id}'. Collections with tiles: {string.Join(", ", TileLayers.All.Select(l => l.Id))}.");
-
-    // The database cannot be reached: the request was fine, so 503 (retry later) rather than a 500.
-    private static IResult DatabaseUnavailable(NpgsqlException e) => Problem(StatusCodes.Status503ServiceUnavailable, Problems.Unavailable,
-        "Database unavailable", "The tiles cannot be made now because the database cannot be reached: " + e.Message);
 
     private static IResult Problem(int status, string type, string title, string detail) =>
         TypedResults.Problem(type: type, title: title, statusCode: status, detail: detail);
