@@ -1,3 +1,4 @@
+using UrbanMonitor.Api.Audit;
 using Npgsql;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Hosting;
@@ -30,8 +31,7 @@ public static class AddressesApi
         if (street is null || locality is null)
             return P.Unprocessable(P.InvalidProperty, "Invalid address", "street and locality are required; number is optional.");
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         var row = await RegistrationApi.LockRowAsync(conn, tx, id, ct);
         if (row is null) return P.Problem(404, P.PropertyNotFound, "Property not found", $"There is no property {id}.");
         if (RegistrationApi.Forbidden(http.User, RegistrationApi.Writers, row.Slug, row.District) is { } forbidden) return forbidden;

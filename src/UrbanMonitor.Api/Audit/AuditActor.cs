@@ -12,7 +12,7 @@ public static class AuditActor
         : user.FindFirstValue("sub") is { Length: > 0 } sub ? sub
         : "anonymous";
 
-    /// <summary>Names the request's user as the actor of the writes in <paramref name="tx"/>.</summary>
-    public static Task SetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ClaimsPrincipal user, CancellationToken ct) =>
-        AuditLog.SetActorAsync(conn, tx, Of(user), ct);
+    /// <summary>Begins a write transaction whose changes the audit log records under the request's user.</summary>
+    public static Task<NpgsqlTransaction> BeginAsync(NpgsqlConnection conn, ClaimsPrincipal user, CancellationToken ct) =>
+        AuditLog.BeginAsync(conn, Of(user), ct);
 }

@@ -1,3 +1,4 @@
+using UrbanMonitor.Api.Audit;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
@@ -90,8 +91,7 @@ public static class CertificatesApi
         IOptions<CertificatesOptions> options, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         int cityId, version;
         string cityCode, status;
         bool hasRight;

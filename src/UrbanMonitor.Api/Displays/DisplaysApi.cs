@@ -1,3 +1,4 @@
+using UrbanMonitor.Api.Audit;
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -96,8 +97,7 @@ public static class DisplaysApi
         }
 
         var now = clock.GetUtcNow();
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         await RegistrationApi.LockCityAsync(conn, tx, cityId, ct);
         await using var create = new NpgsqlCommand(CreateSql, conn, tx);
         create.Parameters.Add(new NpgsqlParameter { Value = cityId });
@@ -195,8 +195,7 @@ public static class DisplaysApi
         await using var conn = await db.OpenConnectionAsync(ct);
         var found = await ReadAsync(conn, null, id, ct);
         if (found is null) return Missing(id);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         await RegistrationApi.LockCityAsync(conn, tx, found.Value.CityId, ct);
         var d = (await ReadAsync(conn, tx, id, ct))!.Value;
         foreach (var district in d.Districts)

@@ -1,3 +1,4 @@
+using UrbanMonitor.Api.Audit;
 using System.Globalization;
 using System.Security.Claims;
 using Npgsql;
@@ -68,8 +69,7 @@ public static class DisputesApi
         }
 
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         var row = await RegistrationApi.LockRowAsync(conn, tx, id, ct);
         if (row is null) return P.Problem(404, P.PropertyNotFound, "Property not found", $"There is no property {id}.");
         // Recording someone else's objection is an officer's act in their district; lodging one's own needs only a login.
@@ -127,8 +127,7 @@ public static class DisputesApi
         var documentId = body.Long("documentId");
 
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         await using (var find = new NpgsqlCommand(
             "SELECT d.city_id, c.slug, p.district_code, d.status FROM disputes d JOIN properties p ON p.city_id = d.city_id AND p.id = d.property_id JOIN cities c ON c.id = d.city_id WHERE d.id = $1 FOR UPDATE OF d", conn, tx))
         {

@@ -1,3 +1,4 @@
+using UrbanMonitor.Api.Audit;
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
@@ -225,9 +226,7 @@ public static class PropertyLineageApi
         if (cities.Values.Distinct().Count() > 1)
             return P.Unprocessable(LineageProblems.MergeMismatch, "Different cities", "Only properties of one city and district can be merged.");
 
-        await using var tx = await conn.BeginTransactionAsync(ct);
-
-        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         var cityId = cities[ids[0]];
         await R.LockCityAsync(conn, tx, cityId, ct);
         var rows = new List<R.Row>();

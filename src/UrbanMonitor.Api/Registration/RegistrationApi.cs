@@ -1,3 +1,4 @@
+using UrbanMonitor.Api.Audit;
 using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -259,8 +260,7 @@ public static class RegistrationApi
 
         var code = $"{cityCode}-{input.District}-{input.Block}-{input.Parcel}";
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         // Registrations whose parcels could overlap (or that share a code or an Idempotency-Key) run one after the other,
         // so two cannot both pass the overlap check; parcels far apart are registered side by side.
         await LockAreaAsync(conn, tx, cityId, candidate!.Ewkb, snapM, key.Length > 0 ? [$"code:{code}", $"key:{UserId(user)}:{key}"] : [$"code:{code}"], ct);
@@ -433,8 +433,7 @@ public static class RegistrationApi
         }
         if (cityId is not int city)
             return P.Problem(StatusCodes.Status404NotFound, P.PropertyNotFound, "Property not found", $"There is no property {id}.");
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         // The city lock first (the order registrations take), then the row.
         await LockCityAsync(conn, tx, city, ct);
         var row = await LockRowAsync(conn, tx, id, ct);

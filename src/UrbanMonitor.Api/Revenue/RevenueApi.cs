@@ -1,3 +1,4 @@
+using UrbanMonitor.Api.Audit;
 using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -178,8 +179,7 @@ public static class RevenueApi
         var (body, problem) = await JsonBody.ReadAsync(http.Request, ct);
         if (problem is not null) return problem;
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         var city = await CityAsync(conn, tx, slug, ct);
         if (city is null) return Problems.CityMissing(slug);
         ServiceChargeRule rule;
@@ -294,8 +294,7 @@ public static class RevenueApi
             return P.Problem(400, Problems.InvalidParameter, "Year required", "Give the fiscal year to assess as ?year= (e.g. 1404).");
         var district = http.Request.Query["district"].ToString() is { Length: > 0 } d ? d : null;
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         var city = await CityAsync(conn, tx, slug, ct);
         if (city is null) return Problems.CityMissing(slug);
         if (district is not null && !(await DistrictsAsync(conn, tx, city.Id, ct)).Contains(district))
@@ -483,9 +482,8 @@ public static class RevenueApi
         if (key.Length > 0 && await ReplayAsync(conn, p.CityId, user, key, hash, ct) is { } replay) return replay;
         var year = p.Calendar.YearOf(date);
         long paymentId;
-        await using (var tx = await conn.BeginTransactionAsync(ct))
+        await using (var tx = await AuditActor.BeginAsync(conn, http.User, ct))
         {
-            await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
             try
             {
                 // The receipt counter row of the city and year, locked until commit: numbers are gapless.

@@ -1,3 +1,4 @@
+using UrbanMonitor.Api.Audit;
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
@@ -172,8 +173,7 @@ public static class TransactionsApi
         catch (FormatException e) { return P.Unprocessable(InvalidTransaction, "Invalid transaction", e.Message); }
 
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         var row = await RegistrationApi.LockRowAsync(conn, tx, id, ct);
         if (row is null) return P.Problem(404, P.PropertyNotFound, "Property not found", $"There is no property {id}.");
         if (RegistrationApi.Forbidden(http.User, RegistrationApi.Writers, row.Slug, row.District) is { } forbidden) return forbidden;
@@ -257,8 +257,7 @@ public static class TransactionsApi
         await using var conn = await db.OpenConnectionAsync(ct);
         var found = await ReadAsync(conn, null, id, null, ct);
         if (found is null) return P.Problem(404, TransactionNotFound, "Transaction not found", $"There is no transaction {id}.");
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await UrbanMonitor.Api.Audit.AuditActor.SetAsync(conn, tx, http.User, ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         var propertyId = found.Value.PropertyId;
         var row = (await RegistrationApi.LockRowAsync(conn, tx, propertyId, ct))!;
         var t = (await ReadAsync(conn, tx, id, null, ct))!.Value; // re-read under the property's lock

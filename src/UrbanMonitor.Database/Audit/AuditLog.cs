@@ -11,12 +11,14 @@ public static class AuditLog
     /// <summary>The chain's head: how many rows are sealed, the last hash (hex), and rows still waiting for a seal.</summary>
     public sealed record Head(long Sealed, string? Hash, long Unsealed);
 
-    /// <summary>Names the actor of the writes of the transaction <paramref name="tx"/> (the triggers record it).</summary>
-    public static async Task SetActorAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string actor, CancellationToken ct)
+    /// <summary>Begins a write transaction whose changes the triggers log under <paramref name="actor"/>.</summary>
+    public static async Task<NpgsqlTransaction> BeginAsync(NpgsqlConnection conn, string actor, CancellationToken ct)
     {
+        var tx = await conn.BeginTransactionAsync(ct);
         await using var cmd = new NpgsqlCommand("SELECT set_config('urbanmonitor.actor', $1, true)", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = actor });
         await cmd.ExecuteNonQueryAsync(ct);
+        return tx;
     }
 
     /// <summary>Seals the committed rows not sealed yet (continuing the chain); returns how many.</summary>

@@ -63,8 +63,7 @@ public static partial class Users
         var all = districts.Contains("*");
 
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await Audit.AuditLog.SetActorAsync(conn, tx, actor ?? "cli:" + Environment.UserName, ct);
+        await using var tx = await Audit.AuditLog.BeginAsync(conn, actor ?? "cli:" + Environment.UserName, ct);
         var id = Guid.NewGuid();
         await using (var insert = new NpgsqlCommand(
             "INSERT INTO users (id, login, name, roles, all_districts) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (login) DO NOTHING", conn, tx))
@@ -89,8 +88,7 @@ public static partial class Users
         if (name is not null && string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
         if (roles is not null) CheckRoles(roles);
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await Audit.AuditLog.SetActorAsync(conn, tx, actor ?? "cli:" + Environment.UserName, ct);
+        await using var tx = await Audit.AuditLog.BeginAsync(conn, actor ?? "cli:" + Environment.UserName, ct);
         Guid id;
         await using (var update = new NpgsqlCommand("""
             UPDATE users SET name = coalesce($2, name), roles = coalesce($3, roles),
