@@ -198,10 +198,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public static async Task<ServiceProcess> StartAsync(string connectionString)
     {
-        var port = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        port.Start();
-        var p = ((IPEndPoint)port.LocalEndpoint).Port;
-        port.Stop();
+        var p = PrivateCluster.FreePort();
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
         var dll = Path.Combine(Repo.Root, "src", "UrbanMonitor.Api", "bin", configuration, "net10.0", "UrbanMonitor.Api.dll");
         var psi = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Repo.Root };

@@ -62,10 +62,18 @@ END;
 $$;
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION um_audit_no_truncate();
 
+-- A row's key (its key columns as an object) and its city (0 for rows of no city; a cities row is its own city).
+CREATE FUNCTION um_audit_key(j jsonb, keys text[]) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_object_agg(k, j -> k) FROM unnest(keys) k
+$$;
+CREATE FUNCTION um_audit_city(j jsonb, tbl text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce((j ->> 'city_id')::int, CASE WHEN tbl = 'cities' THEN (j ->> 'id')::int END, 0)
+$$;
+
 -- One summary entry for a bulk statement: how many rows, and the import job when the writer named it.
-CREATE FUNCTION um_audit_bulk(city integer, actor text, action text, tbl text, n bigint) RETURNS void LANGUAGE sql AS $$
+CREATE FUNCTION um_audit_bulk(sample jsonb, actor text, action text, tbl text, n bigint) RETURNS void LANGUAGE sql AS $$
     INSERT INTO audit_log (city_id, actor, action, table_name, row_key, before, after)
-    VALUES (coalesce(city, 0), actor, action, tbl,
+    VALUES (um_audit_city(sample, tbl), actor, action, tbl,
             jsonb_build_object('import_job', nullif(current_setting('urbanmonitor.import_job', true), '')),
             CASE WHEN action = 'bulk-delete' THEN jsonb_build_object('rows', n) END,
             CASE WHEN action <> 'bulk-delete' THEN jsonb_build_object('rows', n) END)
@@ -92,37 +100,31 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         SELECT count(*) INTO n FROM new_rows;
         IF n > bulk THEN
-            PERFORM um_audit_bulk((SELECT (to_jsonb(r)->>'city_id')::int FROM new_rows r LIMIT 1), actor, 'bulk-insert', TG_TABLE_NAME, n);
+            PERFORM um_audit_bulk((SELECT to_jsonb(r) FROM new_rows r LIMIT 1), actor, 'bulk-insert', TG_TABLE_NAME, n);
             RETURN NULL;
         END IF;
         INSERT INTO audit_log (city_id, actor, action, table_name, row_key, after)
-        SELECT coalesce((j->>'city_id')::int, CASE WHEN TG_TABLE_NAME = 'cities' THEN (j->>'id')::int END, 0),
-               actor, 'insert', TG_TABLE_NAME, (SELECT jsonb_object_agg(k, j->k) FROM unnest(keys) k), j
+        SELECT um_audit_city(j, TG_TABLE_NAME), actor, 'insert', TG_TABLE_NAME, um_audit_key(j, keys), j
         FROM (SELECT to_jsonb(r) - omit AS j FROM new_rows r) x;
     ELSIF TG_OP = 'UPDATE' THEN
         SELECT count(*) INTO n FROM new_rows;
         IF n > bulk THEN
-            PERFORM um_audit_bulk((SELECT (to_jsonb(r)->>'city_id')::int FROM new_rows r LIMIT 1), actor, 'bulk-update', TG_TABLE_NAME, n);
+            PERFORM um_audit_bulk((SELECT to_jsonb(r) FROM new_rows r LIMIT 1), actor, 'bulk-update', TG_TABLE_NAME, n);
             RETURN NULL;
         END IF;
         INSERT INTO audit_log (city_id, actor, action, table_name, row_key, before, after)
-        SELECT coalesce((coalesce(n.j, o.j)->>'city_id')::int,
-                        CASE WHEN TG_TABLE_NAME = 'cities' THEN (coalesce(n.j, o.j)->>'id')::int END, 0),
-               actor, 'update', TG_TABLE_NAME, coalesce(n.key, o.key), o.j, n.j
-        FROM (SELECT j, (SELECT jsonb_object_agg(k, j->k) FROM unnest(keys) k) AS key
-              FROM (SELECT to_jsonb(r) - omit AS j FROM old_rows r) a) o
-        FULL JOIN (SELECT j, (SELECT jsonb_object_agg(k, j->k) FROM unnest(keys) k) AS key
-                   FROM (SELECT to_jsonb(r) - omit AS j FROM new_rows r) b) n ON n.key = o.key
+        SELECT um_audit_city(coalesce(n.j, o.j), TG_TABLE_NAME), actor, 'update', TG_TABLE_NAME, coalesce(n.key, o.key), o.j, n.j
+        FROM (SELECT j, um_audit_key(j, keys) AS key FROM (SELECT to_jsonb(r) - omit AS j FROM old_rows r) a) o
+        FULL JOIN (SELECT j, um_audit_key(j, keys) AS key FROM (SELECT to_jsonb(r) - omit AS j FROM new_rows r) b) n ON n.key = o.key
         WHERE o.j IS DISTINCT FROM n.j;
     ELSE
         SELECT count(*) INTO n FROM old_rows;
         IF n > bulk THEN
-            PERFORM um_audit_bulk((SELECT (to_jsonb(r)->>'city_id')::int FROM old_rows r LIMIT 1), actor, 'bulk-delete', TG_TABLE_NAME, n);
+            PERFORM um_audit_bulk((SELECT to_jsonb(r) FROM old_rows r LIMIT 1), actor, 'bulk-delete', TG_TABLE_NAME, n);
             RETURN NULL;
         END IF;
         INSERT INTO audit_log (city_id, actor, action, table_name, row_key, before)
-        SELECT coalesce((j->>'city_id')::int, CASE WHEN TG_TABLE_NAME = 'cities' THEN (j->>'id')::int END, 0),
-               actor, 'delete', TG_TABLE_NAME, (SELECT jsonb_object_agg(k, j->k) FROM unnest(keys) k), j
+        SELECT um_audit_city(j, TG_TABLE_NAME), actor, 'delete', TG_TABLE_NAME, um_audit_key(j, keys), j
         FROM (SELECT to_jsonb(r) - omit AS j FROM old_rows r) x;
     END IF;
     RETURN NULL;

@@ -15,7 +15,8 @@ public sealed class PrivateCluster : IAsyncDisposable
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Timeout=5;Command Timeout=60";
 
-    private static int FreePort()
+    /// <summary>A TCP port free on 127.0.0.1 just now.</summary>
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
