@@ -20,7 +20,7 @@ st_ref_all=$(bench_psql -d "$st_db" -f "$st_work/all.sql" | awk '/^Time:/ {print
 
 # Reference 2: the one-settlement report query, bare, prepared, through pgbench over random Rio settlements.
 st_min=$(head -1 "$st_work/ids.txt"); st_max=$(tail -1 "$st_work/ids.txt")
-{ echo "\\set id random($st_min, $st_max)"; grep -v '^--' src/UrbanMonitor.Api/Settlements/analysis.sql \
+{ echo "\\set id random($st_min, $st_max)"; sed -e 's/[[:space:]]*--.*$//' src/UrbanMonitor.Api/Settlements/analysis.sql \
     | sed -e 's/\$1/:id/g' -e 's/\$2::text/NULL::text/g' -e 's/\$3::text/NULL::text/g' | tr '\n' ' '; echo; } > "$st_work/report.sql"
 st_ref_tps=$("$PG_BIN/pgbench" -n -M prepared -c 1 -T 15 -f "$st_work/report.sql" -h 127.0.0.1 -p "$BENCH_PG_PORT" -U postgres "$st_db" 2>/dev/null \
   | awk '/^tps/ {print $3}')
