@@ -22,8 +22,10 @@ public static class LineageProblems
 /// <summary>
 /// Splits (<c>POST /api/properties/{id}/split</c>) and merges (<c>POST /api/properties/merge</c>) with lineage. Each is
 /// one transaction under the same city lock, permissions, <c>If-Match</c> and geometry rules as an edit: the parents are
-/// retired (a new version, nothing deleted), the children are new surveyed properties, and <c>property_lineage</c>
-/// links them (shown in the Feature's <c>lineage</c> and in the history).
+/// retired (a new version, nothing deleted, its rights ended), the children are new surveyed properties, and
+/// <c>property_lineage</c> links them (shown in the Feature's <c>lineage</c> and in the history). A split's children
+/// carry the parent's rights; a merge carries them when every parent is held by the same parties in the same shares.
+/// A sale of part of a registered property is a transaction (kind <c>subdivision</c>) that reuses the split here.
 /// </summary>
 public static class PropertyLineageApi
 {
@@ -36,6 +38,8 @@ public static class PropertyLineageApi
     private static readonly string SplitCheckSql = Sql.Load("Registration/split_check.sql");
     private static readonly string MergeCheckSql = Sql.Load("Registration/merge_check.sql");
     private static readonly string LineagePutSql = Sql.Load("Registration/lineage_put.sql");
+    private static readonly string CarryRightsSql = Sql.Load("Registration/carry_rights.sql");
+    private static readonly string SameHoldersSql = Sql.Load("Registration/same_holders.sql");
 
     internal static void Map(RouteGroupBuilder api)
     {
@@ -123,58 +127,11 @@ public static class PropertyLineageApi
                     return (null, Invalid($"The cutting line does not cut {row.Code} into two or more pieces: it must cross the parcel from edge to edge."));
             }
 
-            await using var check = new NpgsqlCommand(SplitCheckSql, conn, tx);
-            check.Parameters.Add(new NpgsqlParameter { Value = id });
-            check.Parameters.Add(new NpgsqlParameter { Value = children.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
-            check.Parameters.Add(new NpgsqlParameter { Value = RegistrationRules.OverlapToleranceM2 });
-            string block, parcel, attributes;
-            await using (var reader = await check.ExecuteReaderAsync(ct))
-            {
-                await reader.ReadAsync(ct);
-                var parentM2 = reader.GetDouble(0);
-                var childrenM2 = reader.GetDouble(1);
-                var gapM2 = reader.GetDouble(2);
-                var excessM2 = reader.GetDouble(4);
-                var areas = new Dictionary<string, object?>
-                {
-                    ["parentAreaM2"] = Math.Round(parentM2, 2), ["childrenAreaM2"] = Math.Round(childrenM2, 2),
-                    ["differenceM2"] = Math.Round(childrenM2 - parentM2, 2), ["toleranceM2"] = SplitToleranceM2,
-                };
-                if (gapM2 > SplitToleranceM2)
-                    return (null, P.Unprocessable(LineageProblems.SplitCoverage, "Children do not cover the parent",
-                        Inv($"{gapM2:0.##} m² of {row.Code} is in no child (tolerance {SplitToleranceM2} m²), e.g. at {reader.GetString(3)}."),
-                        new Dictionary<string, object?>(areas) { ["gapM2"] = Math.Round(gapM2, 2), ["location"] = reader.GetString(3) }));
-                if (excessM2 > SplitToleranceM2)
-                    return (null, P.Unprocessable(LineageProblems.SplitCoverage, "Children reach outside the parent",
-                        Inv($"{excessM2:0.##} m² of the children lies outside {row.Code} (tolerance {SplitToleranceM2} m²), e.g. at {reader.GetString(5)}."),
-                        new Dictionary<string, object?>(areas) { ["outsideM2"] = Math.Round(excessM2, 2), ["location"] = reader.GetString(5) }));
-                using var overlaps = JsonDocument.Parse(reader.GetString(6));
-                if (overlaps.RootElement.GetArrayLength() > 0)
-                {
-                    var first = overlaps.RootElement[0];
-                    return (null, P.Unprocessable(LineageProblems.SplitOverlap, "Children overlap",
-                        Inv($"Children {first.GetProperty("children")[0]} and {first.GetProperty("children")[1]} overlap by {first.GetProperty("overlapM2").GetDecimal()} m² (tolerance {RegistrationRules.OverlapToleranceM2} m²) at {first.GetProperty("location").GetString()}."),
-                        new Dictionary<string, object?>(areas) { ["overlaps"] = overlaps.RootElement.Clone(), ["location"] = first.GetProperty("location").GetString() }));
-                }
-                if (Math.Abs(childrenM2 - parentM2) > SplitToleranceM2)
-                    return (null, P.Unprocessable(LineageProblems.SplitCoverage, "Area not conserved",
-                        Inv($"The children have {childrenM2:0.##} m², the parent {parentM2:0.##} m²: a difference of {childrenM2 - parentM2:0.##} m² (tolerance {SplitToleranceM2} m²)."),
-                        areas));
-                block = reader.GetString(7);
-                parcel = reader.GetString(8);
-                attributes = reader.GetString(9);
-            }
-
-            for (var i = 0; i < children.Count; i++)
-            {
-                var suffix = "/" + (i + 1).ToString(CultureInfo.InvariantCulture);
-                var code = row.Code + suffix;
-                if (await RegistrationRules.CheckAsync(conn, tx, new RegistrationRules.Candidate(children[i], null), row.CityId, row.Slug, row.District,
-                        code, id, ct) is { } problem)
-                    return (null, problem);
-                var (child, _) = await R.InsertAsync(conn, tx, row.CityId, code, row.District, block, parcel + suffix, attributes, children[i], user, ct);
-                await PutLineageAsync(conn, tx, row.CityId, child, id, "split", user, ct);
-            }
+            var (created, problem) = await CreateChildrenAsync(conn, tx, row, id, children, user, ct);
+            if (problem is not null) return (null, problem);
+            // The children hold what the parent held: its current rights carry over, and the retired parent's end.
+            foreach (var child in created!) await CarryRightsAsync(conn, tx, row.CityId, id, child, null, ct);
+            await CloseRightsAsync(conn, tx, row.CityId, id, ct);
             return (new R.Change(null, null, "retired", reason, null), null);
         });
     }
@@ -278,11 +235,107 @@ public static class PropertyLineageApi
             return problem;
         var (id, version) = await R.InsertAsync(conn, tx, cityId, code, district, block, parcel, "{}", union, user, ct);
         foreach (var parent in ids) await PutLineageAsync(conn, tx, cityId, id, parent, "merge", user, ct);
+        // Parcels held by the same people in the same shares merge with their rights; otherwise the merged parcel starts
+        // without rights (who holds what of it is a legal act of its own, recorded when it is verified).
+        bool sameHolders;
+        await using (var same = new NpgsqlCommand(SameHoldersSql, conn, tx))
+        {
+            same.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
+            same.Parameters.Add(new NpgsqlParameter { Value = cityId });
+            sameHolders = (bool)(await same.ExecuteScalarAsync(ct))!;
+        }
+        if (sameHolders) await CarryRightsAsync(conn, tx, cityId, ids[0], id, null, ct);
+        foreach (var parent in ids) await CloseRightsAsync(conn, tx, cityId, parent, ct);
         var feature = await R.FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The merged property cannot be read back.");
         await tx.CommitAsync(ct);
         http.Response.Headers.Location = "/api/properties/" + id.ToString(CultureInfo.InvariantCulture);
         http.Response.Headers.ETag = R.ETag(version);
         return Results.Text(feature, R.GeoJson, statusCode: StatusCodes.Status201Created);
+    }
+
+    /// <summary>Checks that <paramref name="children"/> (EWKB, EPSG:4326) cover the parent <paramref name="id"/> within the
+    /// tolerances, each passes the registration rules, and inserts them as new surveyed properties coded
+    /// <c>{parent}/1</c>, <c>/2</c>… with lineage to the parent; returns their ids in order, or the problem. The caller
+    /// holds the city lock and retires the parent.</summary>
+    internal static async Task<(List<long>? Children, IResult? Problem)> CreateChildrenAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        R.Row row, long id, IReadOnlyList<byte[]> children, string user, CancellationToken ct)
+    {
+        await using var check = new NpgsqlCommand(SplitCheckSql, conn, tx);
+        check.Parameters.Add(new NpgsqlParameter { Value = id });
+        check.Parameters.Add(new NpgsqlParameter { Value = children.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        check.Parameters.Add(new NpgsqlParameter { Value = RegistrationRules.OverlapToleranceM2 });
+        string block, parcel, attributes;
+        await using (var reader = await check.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            var parentM2 = reader.GetDouble(0);
+            var childrenM2 = reader.GetDouble(1);
+            var gapM2 = reader.GetDouble(2);
+            var excessM2 = reader.GetDouble(4);
+            var areas = new Dictionary<string, object?>
+            {
+                ["parentAreaM2"] = Math.Round(parentM2, 2), ["childrenAreaM2"] = Math.Round(childrenM2, 2),
+                ["differenceM2"] = Math.Round(childrenM2 - parentM2, 2), ["toleranceM2"] = SplitToleranceM2,
+            };
+            if (gapM2 > SplitToleranceM2)
+                return (null, P.Unprocessable(LineageProblems.SplitCoverage, "Children do not cover the parent",
+                    Inv($"{gapM2:0.##} m² of {row.Code} is in no child (tolerance {SplitToleranceM2} m²), e.g. at {reader.GetString(3)}."),
+                    new Dictionary<string, object?>(areas) { ["gapM2"] = Math.Round(gapM2, 2), ["location"] = reader.GetString(3) }));
+            if (excessM2 > SplitToleranceM2)
+                return (null, P.Unprocessable(LineageProblems.SplitCoverage, "Children reach outside the parent",
+                    Inv($"{excessM2:0.##} m² of the children lies outside {row.Code} (tolerance {SplitToleranceM2} m²), e.g. at {reader.GetString(5)}."),
+                    new Dictionary<string, object?>(areas) { ["outsideM2"] = Math.Round(excessM2, 2), ["location"] = reader.GetString(5) }));
+            using var overlaps = JsonDocument.Parse(reader.GetString(6));
+            if (overlaps.RootElement.GetArrayLength() > 0)
+            {
+                var first = overlaps.RootElement[0];
+                return (null, P.Unprocessable(LineageProblems.SplitOverlap, "Children overlap",
+                    Inv($"Children {first.GetProperty("children")[0]} and {first.GetProperty("children")[1]} overlap by {first.GetProperty("overlapM2").GetDecimal()} m² (tolerance {RegistrationRules.OverlapToleranceM2} m²) at {first.GetProperty("location").GetString()}."),
+                    new Dictionary<string, object?>(areas) { ["overlaps"] = overlaps.RootElement.Clone(), ["location"] = first.GetProperty("location").GetString() }));
+            }
+            if (Math.Abs(childrenM2 - parentM2) > SplitToleranceM2)
+                return (null, P.Unprocessable(LineageProblems.SplitCoverage, "Area not conserved",
+                    Inv($"The children have {childrenM2:0.##} m², the parent {parentM2:0.##} m²: a difference of {childrenM2 - parentM2:0.##} m² (tolerance {SplitToleranceM2} m²)."),
+                    areas));
+            block = reader.GetString(7);
+            parcel = reader.GetString(8);
+            attributes = reader.GetString(9);
+        }
+
+        var created = new List<long>();
+        for (var i = 0; i < children.Count; i++)
+        {
+            var suffix = "/" + (i + 1).ToString(CultureInfo.InvariantCulture);
+            var code = row.Code + suffix;
+            if (await RegistrationRules.CheckAsync(conn, tx, new RegistrationRules.Candidate(children[i], null), row.CityId, row.Slug, row.District,
+                    code, id, ct) is { } problem)
+                return (null, problem);
+            var (child, _) = await R.InsertAsync(conn, tx, row.CityId, code, row.District, block, parcel + suffix, attributes, children[i], user, ct);
+            await PutLineageAsync(conn, tx, row.CityId, child, id, "split", user, ct);
+            created.Add(child);
+        }
+        return (created, null);
+    }
+
+    /// <summary>Gives <paramref name="child"/> the current rights of <paramref name="parent"/> (the same parties and
+    /// shares, valid from now); only those of <paramref name="kinds"/> when given.</summary>
+    internal static async Task CarryRightsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long parent, long child, string[]? kinds, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(CarryRightsSql, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = parent });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = child });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)kinds ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Ends the current rights of a property that is retired (they live on in its children, or in history).</summary>
+    internal static async Task CloseRightsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long property, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("UPDATE rights SET valid_to = now() WHERE city_id = $1 AND property_id = $2 AND (valid_to IS NULL OR valid_to > now())", conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = property });
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task PutLineageAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long child, long parent, string operation, string user, CancellationToken ct)

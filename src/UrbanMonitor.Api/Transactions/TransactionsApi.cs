@@ -14,8 +14,9 @@ namespace UrbanMonitor.Api.Transactions;
 /// <summary>One new right of a transaction: a party and its share, of kind ownership, lease, mortgage or encumbrance.</summary>
 public sealed record NewRight(string Kind, decimal Share, string PartyKind, string PartyName, string? IdDocument, DateTimeOffset? Until);
 
-/// <summary>What a transaction changes: the current rights it closes and the rights it opens.</summary>
-public sealed record TransactionChanges(IReadOnlyList<long> Close, IReadOnlyList<NewRight> Open);
+/// <summary>What a transaction changes: the current rights it closes and the rights it opens; for a subdivision also the
+/// sold part (GeoJSON MultiPolygon in EPSG:4326, clipped to the property).</summary>
+public sealed record TransactionChanges(IReadOnlyList<long> Close, IReadOnlyList<NewRight> Open, JsonElement? Part = null);
 
 /// <summary>
 /// Registry transactions on registered properties: transfer (sale, gift, inheritance), lease, mortgage and other
@@ -32,7 +33,7 @@ public static class TransactionsApi
 
     private static readonly string[] Transfers = ["sale", "gift", "inheritance"];
     private static readonly string[] Encumbrances = ["lease", "mortgage", "encumbrance"];
-    private static readonly string[] Kinds = [.. Transfers, .. Encumbrances, "discharge", "correction"];
+    private static readonly string[] Kinds = [.. Transfers, .. Encumbrances, "discharge", "correction", Subdivision.Kind];
     private static readonly string[] OwnershipKinds = ["ownership", "occupancy-certificate", "customary", "informal-occupancy"];
 
     private static readonly string CurrentRightsSql = Sql.Load("Transactions/current_rights.sql");
@@ -143,6 +144,15 @@ public static class TransactionsApi
             if (close.Any(id => !Encumbrances.Contains(byId[id].Kind))) return "A discharge ends leases, mortgages and encumbrances only.";
             if (open.Count > 0) return "A discharge opens no rights.";
         }
+        else if (kind == Subdivision.Kind)
+        {
+            if (close.Count > 0) return "A subdivision closes no rights: the owners keep the remainder and the buyers get the part.";
+            if (!current.Any(r => OwnershipKinds.Contains(r.Kind))) return "The property has no current owner who could sell part of it.";
+            if (open.Count == 0) return "A subdivision needs the buyers of the part in open.";
+            if (open.Any(r => r.Kind != "ownership")) return "The buyers of the part get ownership rights.";
+            if (open.Sum(r => r.Share) is var sum && sum != 1)
+                return $"The buyers' shares sum to {sum.ToString(CultureInfo.InvariantCulture)}; they must sum to 1.";
+        }
         else if (kind == "correction")
         {
             if (reason is null) return "A correction needs the reason: which error it corrects.";
@@ -171,6 +181,13 @@ public static class TransactionsApi
             open = ParseOpen(body, Encumbrances.Contains(kind) ? kind : "ownership");
         }
         catch (FormatException e) { return P.Unprocessable(InvalidTransaction, "Invalid transaction", e.Message); }
+        byte[]? part = null;
+        if (kind == Subdivision.Kind)
+        {
+            var (ewkb, partProblem) = await Subdivision.ReadPartAsync(body, http.Request, db, ct);
+            if (partProblem is not null) return partProblem;
+            part = ewkb;
+        }
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
@@ -185,6 +202,13 @@ public static class TransactionsApi
         var current = await CurrentRightsAsync(conn, tx, id, ct);
         if (Check(kind, reason, close, open, [.. current.Select(r => (r.Id, r.Kind, r.Share))]) is { } why)
             return P.Unprocessable(InvalidTransaction, "Invalid transaction", why);
+        JsonElement? clipped = null;
+        if (part is not null)
+        {
+            var (inside, partProblem) = await Subdivision.CheckPartAsync(conn, tx, id, row.Code, part, ct);
+            if (partProblem is not null) return partProblem;
+            clipped = inside;
+        }
 
         long txId;
         await using (var insert = new NpgsqlCommand(InsertSql, conn, tx))
@@ -192,7 +216,7 @@ public static class TransactionsApi
             insert.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
             insert.Parameters.Add(new NpgsqlParameter { Value = id });
             insert.Parameters.Add(new NpgsqlParameter { Value = kind, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(new TransactionChanges(close, open), Json), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            insert.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(new TransactionChanges(close, open, clipped), Json), NpgsqlDbType = NpgsqlDbType.Jsonb });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)reason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new NpgsqlParameter { Value = body.Long("documentId")!.Value });
             insert.Parameters.Add(new NpgsqlParameter { Value = RegistrationApi.UserId(http.User), NpgsqlDbType = NpgsqlDbType.Text });
@@ -211,7 +235,7 @@ public static class TransactionsApi
     private static IResult PendingProblem(string code) => P.Problem(409, TransactionPending, "Transaction pending",
         $"{code} already has a lodged transaction; it must be approved or rejected before another is lodged.");
 
-    private static async Task<(string Json, string Slug, string District, string Status, string LodgedBy, long PropertyId, string Kind, string Changes, string? Reason)?> ReadAsync(
+    private static async Task<(string Json, string Slug, string District, string Status, string LodgedBy, long PropertyId, string Kind, string Changes, string? Reason, int CityId)?> ReadAsync(
         NpgsqlConnection conn, NpgsqlTransaction? tx, long? id, long? propertyId, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(ReadSql, conn, tx);
@@ -221,7 +245,7 @@ public static class TransactionsApi
         if (!await reader.ReadAsync(ct)) return null;
         return (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? "" : reader.GetString(3),
             reader.IsDBNull(4) ? "" : reader.GetString(4), reader.GetInt64(5), reader.IsDBNull(6) ? "" : reader.GetString(6),
-            reader.IsDBNull(7) ? "" : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8));
+            reader.IsDBNull(7) ? "" : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetInt32(9));
     }
 
     private static async Task<IResult> Get(long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
@@ -259,6 +283,8 @@ public static class TransactionsApi
         if (found is null) return P.Problem(404, TransactionNotFound, "Transaction not found", $"There is no transaction {id}.");
         await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         var propertyId = found.Value.PropertyId;
+        // A subdivision creates parcels: it takes the city lock first, as splits and registrations do.
+        if (approve && found.Value.Kind == Subdivision.Kind) await RegistrationApi.LockCityAsync(conn, tx, found.Value.CityId, ct);
         var row = (await RegistrationApi.LockRowAsync(conn, tx, propertyId, ct))!;
         var t = (await ReadAsync(conn, tx, id, null, ct))!.Value; // re-read under the property's lock
         if (RegistrationApi.Forbidden(http.User, RegistrationApi.Approvers, row.Slug, row.District) is { } forbidden) return forbidden;
@@ -280,17 +306,26 @@ public static class TransactionsApi
                 Check(t.Kind, t.Reason, close, [.. changes.Open], [.. current.Select(r => (r.Id, r.Kind, r.Share))]) is not null)
                 return P.Problem(409, StaleTransaction, "Rights changed",
                     $"The rights of {row.Code} changed since transaction {id} was lodged; reject it and lodge it again.");
-            await using (var closeCmd = new NpgsqlCommand("UPDATE rights SET valid_to = now() WHERE property_id = $1 AND id = ANY($2) AND valid_to IS NULL", conn, tx))
+            if (t.Kind == Subdivision.Kind)
             {
-                closeCmd.Parameters.Add(new NpgsqlParameter { Value = propertyId });
-                closeCmd.Parameters.Add(new NpgsqlParameter { Value = close.ToArray() });
-                await closeCmd.ExecuteNonQueryAsync(ct);
+                var (retired, problem) = await Subdivision.ApplyAsync(conn, tx, row, propertyId, id, changes, t.LodgedBy, t.Reason, RegistrationApi.UserId(http.User), ct);
+                if (problem is not null) return problem;
+                version = retired;
             }
-            foreach (var r in changes.Open)
-                await RegistrationApi.AddRightAsync(conn, tx, row.CityId, propertyId, new RightInput(r.Kind, r.Share, r.PartyKind, r.PartyName, r.IdDocument), r.Until, ct);
-            var reason = $"{t.Kind} (transaction {id})" + (t.Reason is { } why ? ": " + why : "");
-            version = await RegistrationApi.WriteVersionAsync(conn, tx, row.CityId, propertyId,
-                new RegistrationApi.Change(null, null, null, reason, null), RegistrationApi.UserId(http.User), ct);
+            else
+            {
+                await using (var closeCmd = new NpgsqlCommand("UPDATE rights SET valid_to = now() WHERE property_id = $1 AND id = ANY($2) AND valid_to IS NULL", conn, tx))
+                {
+                    closeCmd.Parameters.Add(new NpgsqlParameter { Value = propertyId });
+                    closeCmd.Parameters.Add(new NpgsqlParameter { Value = close.ToArray() });
+                    await closeCmd.ExecuteNonQueryAsync(ct);
+                }
+                foreach (var r in changes.Open)
+                    await RegistrationApi.AddRightAsync(conn, tx, row.CityId, propertyId, new RightInput(r.Kind, r.Share, r.PartyKind, r.PartyName, r.IdDocument), r.Until, ct);
+                var reason = $"{t.Kind} (transaction {id})" + (t.Reason is { } why ? ": " + why : "");
+                version = await RegistrationApi.WriteVersionAsync(conn, tx, row.CityId, propertyId,
+                    new RegistrationApi.Change(null, null, null, reason, null), RegistrationApi.UserId(http.User), ct);
+            }
         }
         await using (var decide = new NpgsqlCommand(DecideSql, conn, tx))
         {
