@@ -32,6 +32,22 @@ public partial class TransactionsTests(MazarRegistrationService service) : IClas
         return f.GetProperty("properties").GetProperty("rights").EnumerateArray().Single(r => r.GetProperty("kind").GetString() == kind).GetProperty("id").GetInt64();
     }
 
+    /// <summary>The property's service-charge ledger, checked to balance (each running balance is the sum of the entries
+    /// before it, and the total is what the database holds); returns the balance.</summary>
+    private async Task<decimal> BalancedLedgerAsync(HttpClient staff, long property)
+    {
+        var ledger = await OkAsync(await staff.GetAsync($"/api/properties/{property}/ledger", Ct));
+        var running = 0m;
+        foreach (var e in ledger.GetProperty("entries").EnumerateArray())
+        {
+            running += e.GetProperty("debit").GetDecimal() - e.GetProperty("credit").GetDecimal();
+            Assert.Equal(running, e.GetProperty("balance").GetDecimal());
+        }
+        Assert.Equal(running, ledger.GetProperty("balance").GetDecimal());
+        Assert.Equal(running, await service.Db.ScalarAsync<decimal>("SELECT coalesce(sum(amount), 0) FROM ledger_entries WHERE property_id = $1", property));
+        return running;
+    }
+
     [Fact]
     public async Task APropertyGoesThroughSaleInheritanceToThreeHeirsMortgageAndDischargeWithSharesHistoryAndAtEachStep()
     {
@@ -40,6 +56,17 @@ public partial class TransactionsTests(MazarRegistrationService service) : IClas
         var deed = await DocumentAsync(service, $"property:{id}", Pdf("sale deed"));
         using var staff = service.Client(Supervisor);
         var registeredAt = (await OkAsync(await staff.GetAsync($"/api/properties/{id}", Ct))).GetProperty("properties").GetProperty("validFrom").GetString()!;
+
+        // The service charge of fiscal year 1404, partly paid: the debt stays with the property through every transaction.
+        using (var rule = new HttpRequestMessage(HttpMethod.Put, "/api/cities/mazar-e-sharif/service-charges/rules/1404")
+               { Content = Json(new { defaultLandUse = "residential", minimum = 500, rates = new[] { new { landUse = "residential", ratePerM2 = 10 } } }) })
+            await OkAsync(await staff.SendAsync(rule, Ct));
+        await OkAsync(await staff.PostAsync("/api/cities/mazar-e-sharif/service-charges/assessments?year=1404&district=1", null, Ct));
+        var charged = (await OkAsync(await staff.GetAsync($"/api/properties/{id}/assessments/1404", Ct))).GetProperty("amount").GetDecimal();
+        Assert.True(charged >= 500m);
+        await OkAsync(await staff.PostAsync($"/api/properties/{id}/payments", Json(new { amount = 300m, date = "2025-06-01", method = "cash" }), Ct), HttpStatusCode.Created);
+        var owed = charged - 300m;
+        Assert.Equal(owed, await BalancedLedgerAsync(staff, id));
 
         // Lodged is not applied: the rights stay until a supervisor approves.
         using var officer = service.Client(Officer);
@@ -59,6 +86,7 @@ public partial class TransactionsTests(MazarRegistrationService service) : IClas
         Assert.Equal(deed, approved.GetProperty("document").GetInt64());
         var afterSale = (await OkAsync(await staff.GetAsync($"/api/properties/{id}", Ct))).GetProperty("properties").GetProperty("validFrom").GetString()!;
         Assert.Equal("Fatima Karimi:ownership:1", await RightsAsync(staff, id));
+        Assert.Equal(owed, await BalancedLedgerAsync(staff, id));
 
         var certificate = await DocumentAsync(service, $"property:{id}", Pdf("inheritance certificate"));
         var (_, afterInheritance) = await ApplyAsync(id, new
@@ -72,6 +100,7 @@ public partial class TransactionsTests(MazarRegistrationService service) : IClas
             },
         });
         Assert.Equal("Heir One:ownership:0.5 Heir Three:ownership:0.25 Heir Two:ownership:0.25", await RightsAsync(staff, id));
+        Assert.Equal(owed, await BalancedLedgerAsync(staff, id));
 
         var mortgageDeed = await DocumentAsync(service, $"property:{id}", Pdf("mortgage deed"));
         var (_, afterMortgage) = await ApplyAsync(id, new
@@ -79,11 +108,15 @@ public partial class TransactionsTests(MazarRegistrationService service) : IClas
             kind = "mortgage", documentId = mortgageDeed, open = new[] { new { party = new { kind = "organisation", name = "Kabul Bank" } } },
         });
         Assert.Equal("Heir One:ownership:0.5 Heir Three:ownership:0.25 Heir Two:ownership:0.25 Kabul Bank:mortgage:1", await RightsAsync(staff, id));
+        Assert.Equal(owed, await BalancedLedgerAsync(staff, id));
 
         var release = await DocumentAsync(service, $"property:{id}", Pdf("release"));
         var mortgage = await RightIdAsync(staff, id, "mortgage");
         var (_, afterDischarge) = await ApplyAsync(id, new { kind = "discharge", documentId = release, close = new[] { mortgage } });
         Assert.Equal("Heir One:ownership:0.5 Heir Three:ownership:0.25 Heir Two:ownership:0.25", await RightsAsync(staff, id));
+        // The heirs pay the rest; the ledger balances at zero.
+        await OkAsync(await staff.PostAsync($"/api/properties/{id}/payments", Json(new { amount = owed, date = "2025-09-01", method = "bank" }), Ct), HttpStatusCode.Created);
+        Assert.Equal(0m, await BalancedLedgerAsync(staff, id));
 
         // ?at= gives the rights as they were at each step.
         Assert.Equal("Abdul Rahim:ownership:1", await RightsAsync(staff, id, registeredAt));
