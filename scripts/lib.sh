@@ -76,6 +76,26 @@ um_cluster_stop() {
   um_pg "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
 }
 
+# um_standby_create PRIMARY_DIR PRIMARY_PORT STANDBY_DIR: a hot standby of the running cluster in PRIMARY_DIR, by
+# streaming replication: lets 127.0.0.1 replicate (pg_hba.conf, reloaded) unless a line already does, then
+# pg_basebackup -R copies the cluster and writes standby.signal and primary_conninfo. Start it with um_cluster_start on
+# a port of its own (e.g. um_cluster_start STANDBY_DIR 55434 SOCKDIR). PGPASSWORD is used when the primary wants one.
+um_standby_create() {
+  local primary=$1 port=$2 dir=$3
+  [ -f "$dir/PG_VERSION" ] && return 0
+  if ! um_pg grep -Eq '^host[[:space:]]+replication[[:space:]]+all[[:space:]]+127\.0\.0\.1/32' "$primary/pg_hba.conf"; then
+    um_pg sh -c "echo 'host replication all 127.0.0.1/32 scram-sha-256' >> '$primary/pg_hba.conf'"
+    um_pg "$PG_BIN/pg_ctl" -D "$primary" reload >/dev/null
+  fi
+  mkdir -p "$dir"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
+  chmod 700 "$dir"
+  if ! um_pg env PGPASSWORD="${PGPASSWORD:-}" "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$port" -U postgres -D "$dir" -R -X stream -c fast >/dev/null; then
+    rm -rf "$dir"
+    um_die "pg_basebackup from the cluster on port $port failed: is it running, and may 127.0.0.1 replicate (pg_hba.conf)?"
+  fi
+}
+
 # True when something accepts TCP connections on 127.0.0.1:PORT.
 um_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

@@ -5,12 +5,33 @@ namespace UrbanMonitor.Database;
 /// <summary>Builds the one <see cref="NpgsqlDataSource"/> of a process, with PostGIS types mapped to NetTopologySuite.</summary>
 public static class UrbanMonitorDataSource
 {
-    public static NpgsqlDataSource Create(string connectionString, string applicationName = "urbanmonitor")
+    public static NpgsqlDataSource Create(string connectionString, string applicationName = "urbanmonitor") =>
+        Builder(connectionString, applicationName).Build();
+
+    /// <summary>
+    /// The service's two ways into the database. With one host both are the same data source. With several
+    /// (Npgsql multi-host, <c>Host=primary:5432,standby:5433</c>) <c>Primary</c> only ever connects to the server that
+    /// accepts writes (<see cref="TargetSessionAttributes.Primary"/>), and <c>Reads</c> prefers a hot standby and falls
+    /// back to the primary while no standby answers (<see cref="TargetSessionAttributes.PreferStandby"/>).
+    /// </summary>
+    public static (NpgsqlDataSource Primary, NpgsqlDataSource Reads) CreateReadWrite(string connectionString, string applicationName = "urbanmonitor")
+    {
+        var builder = Builder(connectionString, applicationName);
+        if (!builder.ConnectionStringBuilder.Host!.Contains(',', StringComparison.Ordinal))
+        {
+            var single = builder.Build();
+            return (single, single);
+        }
+        var hosts = builder.BuildMultiHost();
+        return (hosts.WithTargetSession(TargetSessionAttributes.Primary), hosts.WithTargetSession(TargetSessionAttributes.PreferStandby));
+    }
+
+    private static NpgsqlDataSourceBuilder Builder(string connectionString, string applicationName)
     {
         var csb = new NpgsqlConnectionStringBuilder(connectionString);
         if (string.IsNullOrEmpty(csb.ApplicationName)) csb.ApplicationName = applicationName;
         var builder = new NpgsqlDataSourceBuilder(csb.ConnectionString);
         builder.UseNetTopologySuite();
-        return builder.Build();
+        return builder;
     }
 }

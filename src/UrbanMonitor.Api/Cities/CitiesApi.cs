@@ -22,8 +22,9 @@ public static class CitiesApi
     }
 
     // PostGIS builds each city's JSON; the rows are streamed into one array.
-    internal static async Task ListCities(NpgsqlDataSource db, HttpContext http, CancellationToken ct)
+    internal static async Task ListCities(ReadDatabase reads, HttpContext http, CancellationToken ct)
     {
+        var db = reads.For(http);
         await using var cmd = db.CreateCommand(CitiesSql);
         cmd.Parameters.Add(new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -40,8 +41,9 @@ public static class CitiesApi
         await writer.WriteAsync("]"u8.ToArray(), ct);
     }
 
-    internal static async Task<IResult> GetCity(string slug, NpgsqlDataSource db, CancellationToken ct)
+    internal static async Task<IResult> GetCity(string slug, ReadDatabase reads, HttpContext http, CancellationToken ct)
     {
+        var db = reads.For(http);
         await using var cmd = db.CreateCommand(CitiesSql);
         cmd.Parameters.Add(new NpgsqlParameter { Value = slug });
         var json = await cmd.ExecuteScalarAsync(ct) as string;

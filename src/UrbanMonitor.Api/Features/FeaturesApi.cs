@@ -237,8 +237,9 @@ public static class FeaturesApi
         return sb.ToString();
     }
 
-    internal static Task Collections(HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(http, async () =>
+    internal static Task Collections(HttpContext http, ReadDatabase reads, CancellationToken ct) => Guard(http, async () =>
     {
+        var db = reads.For(http);
         OnlyParameters(http.Request, "f");
         var html = WantsHtml(http.Request);
         var sources = await SourcesAsync(db, ct);
@@ -258,8 +259,9 @@ public static class FeaturesApi
         });
     });
 
-    internal static Task Collection(HttpContext http, string collectionId, NpgsqlDataSource db, CancellationToken ct) => Guard(http, async () =>
+    internal static Task Collection(HttpContext http, string collectionId, ReadDatabase reads, CancellationToken ct) => Guard(http, async () =>
     {
+        var db = reads.For(http);
         var c = Find(collectionId);
         OnlyParameters(http.Request, "f");
         var html = WantsHtml(http.Request);
@@ -327,8 +329,9 @@ public static class FeaturesApi
     }
 
     // The parameters are bound for the OpenAPI document only; ItemsRequest reads and validates the query itself.
-    internal static Task Items(HttpContext http, string collectionId, [AsParameters] ItemsParameters _, NpgsqlDataSource db, CancellationToken ct) => Guard(http, async () =>
+    internal static Task Items(HttpContext http, string collectionId, [AsParameters] ItemsParameters _, ReadDatabase reads, CancellationToken ct) => Guard(http, async () =>
     {
+        var db = reads.For(http);
         var c = Find(collectionId);
         var request = ItemsRequest.Parse(c, http.Request.Query);
         var html = WantsHtml(http.Request);
@@ -412,8 +415,9 @@ public static class FeaturesApi
     /// Every feature the filters select, streamed in one response as a GeoJSON FeatureCollection or a CSV file, in
     /// constant memory. Not bound by the page size: an export is a download, not a page.
     /// </summary>
-    internal static Task Export(HttpContext http, string collectionId, NpgsqlDataSource db, CancellationToken ct) => Guard(http, async () =>
+    internal static Task Export(HttpContext http, string collectionId, ReadDatabase reads, CancellationToken ct) => Guard(http, async () =>
     {
+        var db = reads.For(http);
         var c = Find(collectionId);
         var request = ItemsRequest.Parse(c, http.Request.Query, export: true);
         var format = http.Request.Query["format"].ToString() switch
@@ -531,8 +535,9 @@ public static class FeaturesApi
         writer.Advance(Encoding.UTF8.GetBytes(text, span));
     }
 
-    internal static Task Item(HttpContext http, string collectionId, string featureId, NpgsqlDataSource db, CancellationToken ct) => Guard(http, async () =>
+    internal static Task Item(HttpContext http, string collectionId, string featureId, ReadDatabase reads, CancellationToken ct) => Guard(http, async () =>
     {
+        var db = reads.For(http);
         var c = Find(collectionId);
         OnlyParameters(http.Request, "f", "crs");
         var html = WantsHtml(http.Request);

@@ -24,8 +24,14 @@ public static class HostingExtensions
                 "No database configured: set URBANMONITOR_DB to an Npgsql connection string of a PostGIS database (./run.sh does this for you).")
             .ValidateOnStart();
 
-        builder.Services.AddSingleton(sp => UrbanMonitorDataSource.Create(
-            sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString, "urbanmonitor-api"));
+        // Writes, listeners and health go to the primary (NpgsqlDataSource); routed reads through ReadDatabase.
+        builder.Services.AddSingleton(sp =>
+        {
+            var (primary, reads) = UrbanMonitorDataSource.CreateReadWrite(
+                sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString, "urbanmonitor-api");
+            return new ReadDatabase(primary, reads);
+        });
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<ReadDatabase>().Primary);
 
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
@@ -59,6 +65,7 @@ public static class HostingExtensions
     {
         app.UseResponseCompression();
         app.UseExceptionHandler();
+        app.Use(ReadDatabase.RetryReadOnceAsync);
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -72,6 +79,8 @@ public static class HostingExtensions
             .WithTags("Health").WithName("Alive");
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthWriter.WriteAsync })
             .WithTags("Health").WithName("Ready");
+        app.MapGet("/health/reads", ReadDatabase.ReadsAsync).WithTags("Health").WithName("ReadsRoute")
+            .WithSummary("Which database server this caller's reads reach: standby (in recovery) or primary");
         return app;
     }
 

@@ -37,7 +37,22 @@ public sealed class PrivateCluster : IAsyncDisposable
         await StartAsync();
     }
 
-    public Task StartAsync() => LibAsync($"um_cluster_start '{_dir}/pg' {Port} '{_dir}/run' fsync=on");
+    private string[] _settings = [];
+
+    public Task StartAsync() => LibAsync($"um_cluster_start '{_dir}/pg' {Port} '{_dir}/run' fsync=on {string.Join(' ', _settings)}");
+
+    /// <summary>Starts a hot standby of this (running) cluster on a port of its own (scripts/lib.sh
+    /// <c>um_standby_create</c>: pg_basebackup -R, streaming replication), with extra server settings
+    /// (<c>name=value</c>, no spaces).</summary>
+    public async Task<PrivateCluster> StartStandbyAsync(params string[] settings)
+    {
+        var standby = new PrivateCluster { _settings = settings };
+        Directory.CreateDirectory(standby._dir);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(standby._dir, (UnixFileMode)0b111_101_101);
+        await LibAsync($"um_standby_create '{_dir}/pg' {Port} '{standby._dir}/pg'");
+        await standby.StartAsync();
+        return standby;
+    }
 
     /// <summary>A clean, fast shutdown (pg_ctl stop -m fast).</summary>
     public Task StopAsync() => LibAsync($"um_cluster_stop '{_dir}/pg'");
