@@ -226,6 +226,32 @@ public class TilesApiTests(SyntheticTilesService service) : IClassFixture<Synthe
         Assert.Equal(current.Headers.ETag, old.Headers.ETag);
     }
 
+    [Fact]
+    public async Task TheTileUrlsATileJsonHandOutAreImmutableForACdnAndTheSameTileWithoutVersionKeepsAShortLifeAndAnETag()
+    {
+        await service.CacheCaughtUpAsync("properties");
+        var (json, body) = await GetAsync("/tiles/properties.json");
+        Assert.Equal(HttpStatusCode.OK, json.StatusCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(body);
+        var absolute = doc.RootElement.GetProperty("tiles")[0].GetString()!;
+        var template = absolute[absolute.IndexOf("/tiles/", StringComparison.Ordinal)..];
+        Assert.Matches(@"^/tiles/properties/\{z\}/\{x\}/\{y\}\.mvt\?v=[0-9]+$", template);
+        var t = await service.TileOfFirstParcelAsync(17);
+        var url = template.Replace("{z}", "17", StringComparison.Ordinal)
+            .Replace("{x}", t.X.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{y}", t.Y.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var (versioned, tile) = await GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, versioned.StatusCode);
+        Assert.NotEmpty(tile);
+        Assert.Equal("public, max-age=31536000, immutable", versioned.Headers.CacheControl?.ToString());
+        var (plain, _) = await GetAsync(url[..url.IndexOf('?', StringComparison.Ordinal)]);
+        Assert.Equal("public, max-age=60", plain.Headers.CacheControl?.ToString());
+        Assert.NotNull(plain.Headers.ETag);
+        Assert.Equal(versioned.Headers.ETag, plain.Headers.ETag);
+        var (revalidated, _) = await GetAsync(url[..url.IndexOf('?', StringComparison.Ordinal)], ("If-None-Match", plain.Headers.ETag!.Tag));
+        Assert.Equal(HttpStatusCode.NotModified, revalidated.StatusCode);
+    }
+
     [Theory]
     [InlineData("/tiles/properties/25/0/0.mvt", 400, "tile-out-of-range")]
     [InlineData("/tiles/properties/14/0/0.mvt", 400, "tile-out-of-range")]
