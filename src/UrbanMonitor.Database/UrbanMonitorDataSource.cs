@@ -5,8 +5,10 @@ namespace UrbanMonitor.Database;
 /// <summary>Builds the one <see cref="NpgsqlDataSource"/> of a process, with PostGIS types mapped to NetTopologySuite.</summary>
 public static class UrbanMonitorDataSource
 {
+    /// <summary>The data source for writes: with several hosts in the connection string, the primary only (the CLI,
+    /// loaders and migrations must never land on a read-only standby).</summary>
     public static NpgsqlDataSource Create(string connectionString, string applicationName = "urbanmonitor") =>
-        Builder(connectionString, applicationName).Build();
+        CreateReadWrite(connectionString, applicationName).Primary;
 
     /// <summary>
     /// The service's two ways into the database. With one host both are the same data source. With several
