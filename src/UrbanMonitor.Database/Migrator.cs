@@ -26,7 +26,7 @@ public static class Migrator
     /// <summary>Creates the database named in <paramref name="connectionString"/> when it does not exist yet.</summary>
     public static async Task<bool> EnsureDatabaseAsync(string connectionString, CancellationToken ct = default)
     {
-        var target = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+        var target = new NpgsqlConnectionStringBuilder(UrbanMonitorDataSource.PrimaryOnly(connectionString)) { Pooling = false };
         var database = target.Database ?? throw new ArgumentException("The connection string names no database.", nameof(connectionString));
         try
         {
@@ -50,6 +50,7 @@ public static class Migrator
     /// <summary>Applies pending migrations; returns the names of those applied now.</summary>
     public static async Task<IReadOnlyList<string>> MigrateAsync(string connectionString, CancellationToken ct = default)
     {
+        connectionString = UrbanMonitorDataSource.PrimaryOnly(connectionString); // never a read-only standby
         await using var lockConn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         await lockConn.OpenAsync(ct);
         await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock($1)", lockConn))

@@ -28,6 +28,16 @@ public static class UrbanMonitorDataSource
         return (hosts.WithTargetSession(TargetSessionAttributes.Primary), hosts.WithTargetSession(TargetSessionAttributes.PreferStandby));
     }
 
+    /// <summary>The connection string for a plain <see cref="NpgsqlConnection"/> that must write (migrations, creating the
+    /// database): with several hosts, <c>Target Session Attributes=primary</c>; with one, unchanged.</summary>
+    public static string PrimaryOnly(string connectionString)
+    {
+        var csb = new NpgsqlConnectionStringBuilder(connectionString);
+        if (csb.Host is null || !csb.Host.Contains(',', StringComparison.Ordinal)) return connectionString;
+        csb.TargetSessionAttributes = "primary";
+        return csb.ConnectionString;
+    }
+
     private static NpgsqlDataSourceBuilder Builder(string connectionString, string applicationName)
     {
         var csb = new NpgsqlConnectionStringBuilder(connectionString);

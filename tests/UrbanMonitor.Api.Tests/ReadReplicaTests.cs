@@ -102,6 +102,17 @@ public class ReadReplicaTests
             Assert.True(own.StatusCode == HttpStatusCode.OK, $"the writer did not read their own write: {(int)own.StatusCode}");
         Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(item, Ct)).StatusCode);
 
+        // The CLI given the hosts standby first still writes to the primary (a standby would refuse: read-only).
+        var standbyFirst = $"Host=127.0.0.1:{standby.Port},127.0.0.1:{primary.Port};Username=postgres;Database=replica;Timeout=5";
+        var cli = await Repo.RunAsync("dotnet", [Repo.CliDll, "users", "add", "replica.cli", "--name", "Replica CLI", "--role", "planner", "--district", "*", "--db", standbyFirst]);
+        Assert.True(cli.ExitCode == 0, cli.Output);
+        await using (var c = new NpgsqlConnection(primaryCs))
+        {
+            await c.OpenAsync(Ct);
+            await using var cmd = new NpgsqlCommand("SELECT count(*) FROM users WHERE login = 'replica.cli'", c);
+            Assert.Equal(1L, (long)(await cmd.ExecuteScalarAsync(Ct))!);
+        }
+
         // The standby stops: anonymous reads carry on from the primary (and now see the parcel).
         await standby.StopAsync();
         using (var after = await anonymous.GetAsync(item, Ct))
