@@ -49,33 +49,34 @@ public static class SettlementsApi
         return await cmd.ExecuteScalarAsync(ct) as string;
     }
 
-    internal static async Task<IResult> Analysis(long id, string? from, string? to, NpgsqlDataSource db, CancellationToken ct)
+    internal static async Task<IResult> Analysis(long id, string? from, string? to, ReadDatabase reads, HttpContext http, CancellationToken ct)
     {
+        var db = reads.For(http);
         if (from is { Length: 0 } || to is { Length: 0 })
             return TypedResults.Problem(type: Problems.InvalidParameter, title: "Empty survey round", statusCode: StatusCodes.Status400BadRequest,
                 detail: "from and to name survey rounds (e.g. from=2010&to=2024); leave them out to compare the latest two.");
         return await AnalysisJsonAsync(db, id, from, to, ct) is { } json ? Results.Text(json, "application/json; charset=utf-8") : Missing(id);
     }
 
-    internal static async Task<IResult> Report(long id, NpgsqlDataSource db, CancellationToken ct) =>
-        await AnalysisJsonAsync(db, id, null, null, ct) is { } json
+    internal static async Task<IResult> Report(long id, ReadDatabase reads, HttpContext http, CancellationToken ct) =>
+        await AnalysisJsonAsync(reads.For(http), id, null, null, ct) is { } json
             ? Results.Text(SettlementReport.Html(json), "text/html; charset=utf-8")
             : Missing(id);
 
-    internal static async Task<IResult> Map(long id, NpgsqlDataSource db, CancellationToken ct) =>
-        await SettlementReport.MapAsync(db, id, ct) is { } png ? Results.Bytes(png, "image/png") : Missing(id);
+    internal static async Task<IResult> Map(long id, ReadDatabase reads, HttpContext http, CancellationToken ct) =>
+        await SettlementReport.MapAsync(reads.For(http), id, ct) is { } png ? Results.Bytes(png, "image/png") : Missing(id);
 
-    internal static async Task<IResult> AnalysisAll(string slug, NpgsqlDataSource db, CancellationToken ct)
+    internal static async Task<IResult> AnalysisAll(string slug, ReadDatabase reads, HttpContext http, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand(AnalysisAllSql);
+        await using var cmd = reads.For(http).CreateCommand(AnalysisAllSql);
         cmd.Parameters.Add(new NpgsqlParameter { Value = slug });
         cmd.CommandTimeout = 120;
         return await cmd.ExecuteScalarAsync(ct) is string json ? Results.Text(json, "application/json; charset=utf-8") : Problems.CityMissing(slug);
     }
 
-    internal static async Task<IResult> Summary(string slug, NpgsqlDataSource db, CancellationToken ct)
+    internal static async Task<IResult> Summary(string slug, ReadDatabase reads, HttpContext http, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand(SummarySql);
+        await using var cmd = reads.For(http).CreateCommand(SummarySql);
         cmd.Parameters.Add(new NpgsqlParameter { Value = slug });
         return await cmd.ExecuteScalarAsync(ct) is string json ? Results.Text(json, "application/json; charset=utf-8") : Problems.CityMissing(slug);
     }
