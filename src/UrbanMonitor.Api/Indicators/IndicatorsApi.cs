@@ -66,8 +66,9 @@ public static class IndicatorsApi
         return (new Scope(definition!, c, district), null);
     }
 
-    internal static async Task<IResult> Compute(string code, string? city, string? district, string? at, string? format, NpgsqlDataSource db, CancellationToken ct)
+    internal static async Task<IResult> Compute(string code, string? city, string? district, string? at, string? format, ReadDatabase reads, HttpContext http, CancellationToken ct)
     {
+        var db = reads.For(http);
         var (scope, problem) = await ResolveAsync(code, city, district, at, db, ct);
         if (scope is null) return problem!;
         if (BadFormat(format) is { } bad) return bad;
@@ -75,23 +76,26 @@ public static class IndicatorsApi
         return format == "csv" ? Csv([result], $"{code}-{city}{(district is null ? "" : "-" + district)}.csv") : Results.Json(result);
     }
 
-    internal static async Task<IResult> Explain(string code, string? city, string? district, NpgsqlDataSource db, CancellationToken ct)
+    internal static async Task<IResult> Explain(string code, string? city, string? district, ReadDatabase reads, HttpContext http, CancellationToken ct)
     {
+        var db = reads.For(http);
         var (scope, problem) = await ResolveAsync(code, city, district, null, db, ct);
         if (scope is null) return problem!;
         return Results.Json(await IndicatorEngine.ExplainAsync(db, scope.Definition, scope.City, scope.District, ct));
     }
 
-    internal static async Task<IResult> Series(string code, string? city, string? district, NpgsqlDataSource db, CancellationToken ct)
+    internal static async Task<IResult> Series(string code, string? city, string? district, ReadDatabase reads, HttpContext http, CancellationToken ct)
     {
+        var db = reads.For(http);
         var (scope, problem) = await ResolveAsync(code, city, district, null, db, ct);
         if (scope is null) return problem!;
         var points = await IndicatorEngine.SeriesAsync(db, scope.Definition, scope.City, scope.District, ct);
         return Results.Json(new { code, city, district, unit = scope.Definition.Unit, methodVersion = scope.Definition.MethodVersion, points });
     }
 
-    internal static async Task<IResult> Stored(string? city, string? district, string? format, NpgsqlDataSource db, CancellationToken ct)
+    internal static async Task<IResult> Stored(string? city, string? district, string? format, ReadDatabase reads, HttpContext http, CancellationToken ct)
     {
+        var db = reads.For(http);
         var (scope, problem) = await ResolveAsync(null, city, district, null, db, ct);
         if (scope is null) return problem!;
         if (BadFormat(format) is { } bad) return bad;
