@@ -129,6 +129,16 @@ public class SettlementsApiTests(SyntheticCityService service) : IClassFixture<S
         Assert.True(inside.GetProperty("shareWithin500m").GetDouble() > 0);
         Assert.True(inside.GetProperty("shareWithin1km").GetDouble() > east.GetProperty("shareWithin1km").GetDouble());
 
+        // Moving the inner one onto the eastern one (an update of the geometry) brings the shares back to the eastern one's.
+        await service.Db.ScalarAsync<long>("""
+            WITH u AS (UPDATE facilities SET geom = (SELECT geom FROM facilities WHERE name = 'coverage test east')
+                       WHERE name = 'coverage test inside' RETURNING 1)
+            SELECT count(*) FROM u
+            """);
+        var moved = await AssertSharesAsync("water-point");
+        Assert.Equal(0, moved.GetProperty("shareWithin500m").GetDouble());
+        Assert.Equal(east.GetProperty("shareWithin1km").GetDouble(), moved.GetProperty("shareWithin1km").GetDouble(), 4);
+
         // Removing them removes the kind's coverage: the city has no water point, which is not the same as being far from one.
         await service.Db.ScalarAsync<long>("WITH f AS (DELETE FROM facilities WHERE kind = 'water-point' RETURNING 1) SELECT count(*) FROM f");
         var gone = await GetAsync($"/api/settlements/{id}");

@@ -59,8 +59,17 @@ BEGIN
         FOR c IN SELECT DISTINCT city_id FROM new_rows LOOP PERFORM um_refresh_access_coverage(c, TG_ARGV[0]); END LOOP;
     ELSIF TG_OP = 'DELETE' THEN
         FOR c IN SELECT DISTINCT city_id FROM old_rows LOOP PERFORM um_refresh_access_coverage(c, TG_ARGV[0]); END LOOP;
+    ELSIF TG_ARGV[0] = 'facilities' THEN
+        -- Only updates that move a facility or change its kind or city change the coverage (not a renamed one).
+        FOR c IN SELECT unnest(ARRAY[o.city_id, n.city_id]) FROM old_rows o JOIN new_rows n ON n.id = o.id
+                 WHERE o.geom IS DISTINCT FROM n.geom OR o.kind IS DISTINCT FROM n.kind OR o.city_id <> n.city_id
+                 GROUP BY 1 LOOP
+            PERFORM um_refresh_access_coverage(c, TG_ARGV[0]);
+        END LOOP;
     ELSE
-        FOR c IN SELECT city_id FROM old_rows UNION SELECT city_id FROM new_rows LOOP
+        FOR c IN SELECT unnest(ARRAY[o.city_id, n.city_id]) FROM old_rows o JOIN new_rows n ON n.id = o.id
+                 WHERE o.geom IS DISTINCT FROM n.geom OR o.city_id <> n.city_id
+                 GROUP BY 1 LOOP
             PERFORM um_refresh_access_coverage(c, TG_ARGV[0]);
         END LOOP;
     END IF;
