@@ -76,7 +76,7 @@ public sealed class ViewerDashboardBrowserTests(ViewerBrowser b) : IClassFixture
     }
 
     [Fact]
-    public async Task ASupervisorsWorkQueueListsALodgedTransactionAndApprovingItThereAppliesIt()
+    public async Task ASupervisorsWorkQueueListsALodgedTransactionAndApprovingItThereAppliesItAndResolvesADispute()
     {
         b.Require();
         // A land officer of district 2 registers a parcel (a supervisor verifies and registers it) and lodges its sale.
@@ -100,6 +100,14 @@ public sealed class ViewerDashboardBrowserTests(ViewerBrowser b) : IClassFixture
         Assert.Equal(HttpStatusCode.Created, lodge.StatusCode);
         var tx = (await JsonAsync(lodge)).GetProperty("id").GetInt64();
         const string Code = "MZR-2-888-1";
+        // A neighbour objects to another parcel's boundary: an open dispute for the supervisor to resolve.
+        using var other = await officer.PostAsync("/api/properties", Feature(Square(b.SpotInDistrict2, 20, east: -45, north: -40), "2", "888", "2"), Ct);
+        Assert.Equal(HttpStatusCode.Created, other.StatusCode);
+        var disputed = (await JsonAsync(other)).GetProperty("id").GetInt64();
+        using var objection = await Client(TestTokens.For("planner")).PostAsync($"/api/properties/{disputed}/disputes",
+            TransactionsTestKit.Json(new { kind = "boundary", statement = "The wall stands on my land." }), Ct);
+        Assert.Equal(HttpStatusCode.Created, objection.StatusCode);
+        var dispute = (await JsonAsync(objection)).GetProperty("id").GetInt64();
         var item = $"#queue-transactions li[data-id='{tx}']";
 
         // The officer who lodged it sees it waiting, without the actions.
@@ -129,12 +137,26 @@ public sealed class ViewerDashboardBrowserTests(ViewerBrowser b) : IClassFixture
         Assert.Equal("Mariam Sadat", await b.Db.ScalarAsync<string>("""
             SELECT pa.name FROM rights r JOIN parties pa ON pa.id = r.party_id WHERE r.property_id = $1 AND r.valid_to IS NULL
             """, id));
-        // Reloaded, the queue no longer holds it.
+        // The dispute is resolved with a decision and its document, uploaded from the queue.
+        var disputeItem = $"#queue-disputes li[data-id='{dispute}']";
+        await page.ClickAsync($"{disputeItem} button[data-action=resolve]");
+        await page.FillAsync($"{disputeItem} textarea[name=decision]", "Surveyed again: the wall is on the parcel's line.");
+        await page.Locator($"{disputeItem} input[type=file]").SetInputFilesAsync(new FilePayload
+        {
+            Name = "decision.pdf", MimeType = "application/pdf", Buffer = TransactionsTestKit.Pdf("decision"),
+        });
+        await page.ClickAsync($"{disputeItem} form button[type=submit]");
+        await page.Locator($"{disputeItem}[data-status=resolved]").WaitForAsync();
+        Assert.Equal("resolved", await b.Db.ScalarAsync<string>("SELECT status FROM disputes WHERE id = $1", dispute));
+        Assert.Equal("decision", await b.Db.ScalarAsync<string>(
+            "SELECT k.kind FROM disputes d JOIN documents k ON k.city_id = d.city_id AND k.id = d.decision_document_id WHERE d.id = $1", dispute));
+        // Reloaded, the queue no longer holds them.
         await page.ClickAsync("#tab-layers");
         await page.ClickAsync("#tab-queue");
         await page.Locator("#queue-transactions").WaitForAsync();
         await WaitAsync(page, "umViewer.stats.queueLoaded >= 2");
         Assert.Equal(0, await page.Locator(item).CountAsync());
+        Assert.Equal(0, await page.Locator(disputeItem).CountAsync());
         Assert.Empty(outside);
     }
 
