@@ -87,6 +87,24 @@ public class IndicatorsNetworkTests(RiverTownService service) : IClassFixture<Ri
             """);
         Assert.Equal(66.67, Math.Round(straight, 2));
 
+        // The noded graph is kept per city: 13 edges between 14 nodes (the south street cut at x = 100, 400, 800 and 1900,
+        // the north one at 100 and 1900, the bridge and four side streets), and not rebuilt while the streets stay as they are.
+        const string Graph = "SELECT edges || ' ' || nodes || ' ' || built_at FROM street_graphs g JOIN cities c ON c.id = g.city_id WHERE c.slug = 'river-town'";
+        var graph = await service.Db.ScalarAsync<string>(Graph);
+        Assert.StartsWith("13 14 ", graph);
+        await GetAsync("/api/indicators/11.2.1?city=river-town");
+        Assert.Equal(graph, await service.Db.ScalarAsync<string>(Graph));
+        // A footbridge at x = 150 brings A within 50 + 200 + 50 + 10 + 5 = 315 m: 4,000 of 6,000 people. The graph is rebuilt.
+        await service.Db.ScalarAsync<int>("""
+            INSERT INTO streets (city_id, name, geom)
+            SELECT id, 'footbridge', ST_Multi(ST_Transform(ST_GeomFromText('LINESTRING(500150 100900,500150 101100)', 32636), 4326))
+            FROM cities WHERE slug = 'river-town' RETURNING 1
+            """);
+        var bridged = await GetAsync("/api/indicators/11.2.1?city=river-town");
+        Assert.Equal(66.67, bridged.GetProperty("value").GetDouble());
+        Assert.StartsWith("16 16 ", await service.Db.ScalarAsync<string>(Graph));
+        await service.Db.ScalarAsync<int>("DELETE FROM streets WHERE name = 'footbridge' RETURNING 1");
+
         // Without pgRouting in the database the indicator falls back to straight lines and says why.
         await service.Db.ScalarAsync<int>("DROP EXTENSION pgrouting; SELECT 1");
         var fallback = await GetAsync("/api/indicators/11.2.1?city=river-town");

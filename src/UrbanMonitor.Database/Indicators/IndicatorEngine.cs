@@ -58,6 +58,7 @@ public static class IndicatorEngine
     private static readonly string TransitSql = Embedded("transit.sql");
     private static readonly string TransitStopsSql = Embedded("transit_stops.sql");
     private static readonly string[] TransitNetworkSteps = Embedded("transit_network.sql").Split("\n-- step\n");
+    private static readonly string[] StreetGraphSteps = Embedded("street_graph.sql").Split("\n-- step\n");
     private static readonly string OpenSpaceSql = Embedded("openspace.sql");
     private static readonly string LandSql = Embedded("landconsumption.sql");
     private static readonly string TenureSql = Embedded("tenure.sql");
@@ -213,7 +214,9 @@ public static class IndicatorEngine
                 parameters["routing"] = network ? "street network (pgRouting pgr_drivingDistance)" : StraightLine;
                 inputs["routing"] = network ? "network" : "straight-line";
                 if (fallback is not null) inputs["routingFallback"] = fallback;
-                var rows = network ? await NetworkRowsAsync(db, city, district, ct) : await Rows(TransitSql, district);
+                var rows = network
+                    ? await NetworkRowsAsync(db, city, district, layers.FirstOrDefault(l => l.Layer == "streets")?.Version, ct)
+                    : await Rows(TransitSql, district);
                 var units = rows.Select(r => new { Row = r, Pop = (double)r["population"]! }).ToList();
                 var reached = new ExplainTerm("populationWithAccess", rows.Sum(r => (double)r["with_access"]!), rows.Select(r => new Contribution(
                     (string)r["source"]!, (long)r["id"]!, (string)r["code"]!, null, Math.Round((double)r["with_access"]!, 4),
@@ -421,26 +424,43 @@ public static class IndicatorEngine
         return list;
     }
 
-    // 11.2.1 along the street network: the steps of transit_network.sql in one transaction on one connection (their
-    // temporary graph tables live until commit); the last step gives one row per population unit.
-    private static async Task<List<Dictionary<string, object?>>> NetworkRowsAsync(NpgsqlDataSource db, IndicatorCity city, string? district, CancellationToken ct)
+    // 11.2.1 along the street network: the city's noded street graph, (re)built first when the streets changed (its own
+    // transaction, under a lock per city), then the steps of transit_network.sql in one transaction on one connection
+    // (their temporary tables live until commit); the last step gives one row per population unit.
+    private static async Task<List<Dictionary<string, object?>>> NetworkRowsAsync(NpgsqlDataSource db, IndicatorCity city, string? district,
+        long? streetsVersion, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var tx = await conn.BeginTransactionAsync(ct))
+        {
+            NpgsqlParameter[] Graph() => [new() { Value = city.Id }, new() { Value = city.Utm },
+                new() { Value = (object?)streetsVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint }];
+            var first = await StepsAsync(conn, tx, StreetGraphSteps[..1], Graph, ct);
+            if (first[0]["rebuild"] is true) await StepsAsync(conn, tx, StreetGraphSteps[1..], Graph, ct);
+            await tx.CommitAsync(ct);
+        }
+        await using (var tx = await conn.BeginTransactionAsync(ct))
+        {
+            var rows = await StepsAsync(conn, tx, TransitNetworkSteps, () => [new() { Value = city.Id },
+                new() { Value = (object?)district ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text }, new() { Value = city.Utm }], ct);
+            await tx.CommitAsync(ct);
+            return rows;
+        }
+    }
+
+    // Runs SQL steps in order; a step that names parameters ($n) gets them all, by position, as one statement. Returns
+    // the rows of the last step.
+    private static async Task<List<Dictionary<string, object?>>> StepsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string[] steps,
+        Func<NpgsqlParameter[]> parameters, CancellationToken ct)
+    {
         List<Dictionary<string, object?>> rows = [];
-        foreach (var step in TransitNetworkSteps)
+        foreach (var step in steps)
         {
             await using var cmd = new NpgsqlCommand(step, conn, tx) { CommandTimeout = 300 };
-            if (step.Contains('$', StringComparison.Ordinal)) // one statement: $1 city id, $2 district code or NULL, $3 UTM srid
-            {
-                cmd.Parameters.Add(new NpgsqlParameter { Value = city.Id });
-                cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)district ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-                cmd.Parameters.Add(new NpgsqlParameter { Value = city.Utm });
-            }
+            if (step.Contains('$', StringComparison.Ordinal)) cmd.Parameters.AddRange(parameters());
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             rows = await ReadRowsAsync(reader, ct);
         }
-        await tx.CommitAsync(ct);
         return rows;
     }
 
