@@ -29,7 +29,7 @@ public static class SettlementsApi
             .WithSummary("A map of the settlement and its surroundings (PNG, 800×600)")
             .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
         app.MapGet("/api/cities/{slug}/settlements/analysis", AnalysisAll).WithTags("Settlements").WithName("SettlementsAnalysis")
-            .WithSummary("Every settlement of a city in one set-wise query: metrics, properties inside, nearest stop and facility of each kind")
+            .WithSummary("Every settlement of a city in one set-wise query: metrics, properties inside, certificates and service-charge collection, nearest stop and facility of each kind, shares within 500 m / 1 km of them")
             .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesProblem(StatusCodes.Status404NotFound);
         app.MapGet("/api/cities/{slug}/settlements/summary", Summary).WithTags("Settlements").WithName("SettlementSummary")
             .WithSummary("A city's settlements: count, area, population and its share of the city's, per city and per district")
