@@ -88,8 +88,8 @@ public class ReadReplicaTests
             Assert.Equal(50, doc.RootElement.GetProperty("numberReturned").GetInt32());
         }
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/api/cities/synthetic/settlements/analysis", Ct)).StatusCode);
-        // Indicators computed on demand write nothing, so a standby (read-only) answers them too.
-        using (var indicator = await anonymous.GetAsync("/api/indicators/registration-coverage?city=synthetic", Ct))
+        // Stored indicator results are read from the standby too (a standby refuses any write: this read writes nothing).
+        using (var indicator = await anonymous.GetAsync("/api/indicators/results?city=synthetic", Ct))
             Assert.True(indicator.StatusCode == HttpStatusCode.OK, await indicator.Content.ReadAsStringAsync(Ct));
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (await ScansAsync(standbyCs, "properties") <= propertiesBefore || await ScansAsync(standbyCs, "settlements") <= settlementsBefore)
