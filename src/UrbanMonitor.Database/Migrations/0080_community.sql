@@ -23,6 +23,12 @@ CREATE FUNCTION community_status_rank(status text) RETURNS integer LANGUAGE sql 
     SELECT array_position(ARRAY['planned', 'contracted', 'in-progress', 'completed', 'maintained'], status)
 $$;
 
+-- The composition rules a council's current members break (null when none): 'no-woman', 'no-displaced'.
+CREATE FUNCTION community_composition_violations(women integer, displaced integer) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT nullif(array_remove(ARRAY[CASE WHEN women < 1 THEN 'no-woman' END, CASE WHEN displaced < 1 THEN 'no-displaced' END], NULL), '{}')
+$$;
+
 -- Gozar assemblies: a group of CDCs. The boundary is the union of its councils unless one is drawn (geom).
 CREATE TABLE community_gozars (
     city_id     integer NOT NULL REFERENCES cities (id) ON DELETE CASCADE,
@@ -50,7 +56,10 @@ CREATE TABLE councils (
     members          integer NOT NULL DEFAULT 0,
     women            integer NOT NULL DEFAULT 0,
     displaced        integer NOT NULL DEFAULT 0,
-    composition_ok   boolean GENERATED ALWAYS AS (women >= 1 AND displaced >= 1) STORED,
+    -- 'ok', or the rules broken: every council includes at least one woman and one representative of displaced people.
+    composition      text GENERATED ALWAYS AS (CASE WHEN women >= 1 AND displaced >= 1 THEN 'ok'
+                                                WHEN women >= 1 THEN 'no-displaced' WHEN displaced >= 1 THEN 'no-woman'
+                                                ELSE 'no-woman,no-displaced' END) STORED,
     geom             geometry(MultiPolygon, 4326) NOT NULL,
     geom3857         geometry(Geometry, 3857) GENERATED ALWAYS AS (tiles_web_mercator(geom)) STORED,
     created_at       timestamptz NOT NULL DEFAULT now(),
