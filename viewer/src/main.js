@@ -22,6 +22,7 @@ import { transformExtent, toLonLat } from 'ol/proj.js';
 import { bbox as bboxStrategy } from 'ol/loadingstrategy.js';
 import { t, applyLang, currentLang, bothCalendars } from './i18n.js';
 import { layerStyles, fallbackStyle, problemStyle, sketchStyle, choroplethStyle, choroplethClasses } from './styles.js';
+import { initCommunity } from './community.js';
 
 const $ = (id) => document.getElementById(id);
 const origin = window.location.origin;
@@ -519,6 +520,7 @@ async function start() {
   map.addLayer(new VectorLayer({ source: neighbourSource, style: null, zIndex: 40 }));
   map.addLayer(new VectorLayer({ source: sketchSource, style: sketchStyle, zIndex: 50 }));
   map.addLayer(new VectorLayer({ source: problemSource, style: problemStyle, zIndex: 60, properties: { id: 'problems' } }));
+  initCommunity({ api, el, tileLayers: state.tileLayers, city: () => $('city').value, pane: $('pane-layers'), stats });
   renderLayerList();
   renderGis();
 
