@@ -203,6 +203,34 @@ public static class CommunityApi
         return new ProjectRow(council, r.GetInt64(6), r.GetString(7), r.GetString(8), r.GetDecimal(9), r.GetDecimal(10));
     }
 
+    /// <summary>A city's JSON made by <paramref name="sql"/> ($1 slug; null when there is no such city).</summary>
+    private static async Task<IResult> CityJsonAsync(NpgsqlDataSource db, string sql, string slug, CancellationToken ct, int timeoutSeconds = 30)
+    {
+        await using var cmd = db.CreateCommand(sql);
+        cmd.Parameters.Add(Param(slug, NpgsqlDbType.Text));
+        cmd.CommandTimeout = timeoutSeconds;
+        return await cmd.ExecuteScalarAsync(ct) is string json ? Json(json) : Problems.CityMissing(slug);
+    }
+
+    /// <summary>One record's JSON made by <paramref name="sql"/> ($1 id, $2 whether to include staff-only data).</summary>
+    private static async Task<IResult> RecordJsonAsync(NpgsqlConnection conn, string sql, long id, bool staff, int status, IResult missing, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+        cmd.Parameters.Add(Param(staff, NpgsqlDbType.Boolean));
+        return await cmd.ExecuteScalarAsync(ct) is string json ? Json(json, status) : missing;
+    }
+
+    private static Task<IResult> CouncilJsonAsync(NpgsqlConnection conn, long id, bool personal, int status, CancellationToken ct) =>
+        RecordJsonAsync(conn, CouncilSql, id, personal, status, NoCouncil(id), ct);
+
+    private static Task<IResult> ProjectJsonAsync(NpgsqlConnection conn, long id, bool staff, int status, CancellationToken ct) =>
+        RecordJsonAsync(conn, ProjectSql, id, staff, status, NoProject(id), ct);
+
+    /// <summary>Whether the request may see a council's staff-only data (members, payments): those who may edit it.</summary>
+    private static bool IsStaffOf(ClaimsPrincipal user, CouncilRow row) =>
+        user.Identity?.IsAuthenticated == true && MayEdit(user, row.Slug, row.District, row.Code) is null;
+
     private static IResult NoCouncil(long id) => P.Problem(404, CouncilNotFound, "Council not found", $"There is no council {id}.");
     private static IResult NoProject(long id) => P.Problem(404, ProjectNotFound, "Project not found", $"There is no project {id}.");
 
@@ -242,12 +270,7 @@ public static class CommunityApi
 
     // ---- gozars ----
 
-    private static async Task<IResult> ListGozars(string slug, NpgsqlDataSource db, CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand(GozarsSql);
-        cmd.Parameters.Add(Param(slug, NpgsqlDbType.Text));
-        return await cmd.ExecuteScalarAsync(ct) is string json ? Json(json) : Problems.CityMissing(slug);
-    }
+    private static Task<IResult> ListGozars(string slug, NpgsqlDataSource db, CancellationToken ct) => CityJsonAsync(db, GozarsSql, slug, ct);
 
     private static Task<IResult> CreateGozar(string slug, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(async () =>
     {
@@ -279,34 +302,15 @@ public static class CommunityApi
 
     // ---- councils ----
 
-    private static async Task<IResult> ListCouncils(string slug, NpgsqlDataSource db, CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand(CouncilsSql);
-        cmd.Parameters.Add(Param(slug, NpgsqlDbType.Text));
-        return await cmd.ExecuteScalarAsync(ct) is string json ? Json(json) : Problems.CityMissing(slug);
-    }
+    private static Task<IResult> ListCouncils(string slug, NpgsqlDataSource db, CancellationToken ct) => CityJsonAsync(db, CouncilsSql, slug, ct);
 
-    private static async Task<IResult> Violations(string slug, NpgsqlDataSource db, CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand(ViolationsSql);
-        cmd.Parameters.Add(Param(slug, NpgsqlDbType.Text));
-        return await cmd.ExecuteScalarAsync(ct) is string json ? Json(json) : Problems.CityMissing(slug);
-    }
-
-    private static async Task<IResult> CouncilJsonAsync(NpgsqlConnection conn, long id, bool personal, int status, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(CouncilSql, conn);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        cmd.Parameters.Add(Param(personal, NpgsqlDbType.Boolean));
-        return await cmd.ExecuteScalarAsync(ct) is string json ? Json(json, status) : NoCouncil(id);
-    }
+    private static Task<IResult> Violations(string slug, NpgsqlDataSource db, CancellationToken ct) => CityJsonAsync(db, ViolationsSql, slug, ct);
 
     private static async Task<IResult> GetCouncil(long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         if (await CouncilRowAsync(conn, null, id, ct) is not { } row) return NoCouncil(id);
-        var staff = http.User.Identity?.IsAuthenticated == true && MayEdit(http.User, row.Slug, row.District, row.Code) is null;
-        return await CouncilJsonAsync(conn, id, staff, 200, ct);
+        return await CouncilJsonAsync(conn, id, IsStaffOf(http.User, row), 200, ct);
     }
 
     private static Task<IResult> CreateCouncil(string slug, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(async () =>
@@ -473,22 +477,13 @@ public static class CommunityApi
 
     // ---- projects ----
 
-    private static async Task<IResult> ProjectJsonAsync(NpgsqlConnection conn, long id, bool staff, int status, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(ProjectSql, conn);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        cmd.Parameters.Add(Param(staff, NpgsqlDbType.Boolean));
-        return await cmd.ExecuteScalarAsync(ct) is string json ? Json(json, status) : NoProject(id);
-    }
-
     private static async Task<IResult> GetProject(long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var cmd = new NpgsqlCommand("SELECT council_id FROM projects WHERE id = $1", conn);
         cmd.Parameters.Add(new NpgsqlParameter { Value = id });
         if (await cmd.ExecuteScalarAsync(ct) is not long councilId || await CouncilRowAsync(conn, null, councilId, ct) is not { } row) return NoProject(id);
-        var staff = http.User.Identity?.IsAuthenticated == true && MayEdit(http.User, row.Slug, row.District, row.Code) is null;
-        return await ProjectJsonAsync(conn, id, staff, 200, ct);
+        return await ProjectJsonAsync(conn, id, IsStaffOf(http.User, row), 200, ct);
     }
 
     private static readonly string[] ProjectGeometryTypes = ["POINT", "MULTIPOINT", "LINESTRING", "MULTILINESTRING", "POLYGON", "MULTIPOLYGON"];
@@ -650,12 +645,7 @@ public static class CommunityApi
 
     // ---- strategic action plan ----
 
-    private static async Task<IResult> ListStrategic(string slug, NpgsqlDataSource db, CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand(StrategicSql);
-        cmd.Parameters.Add(Param(slug, NpgsqlDbType.Text));
-        return await cmd.ExecuteScalarAsync(ct) is string json ? Json(json) : Problems.CityMissing(slug);
-    }
+    private static Task<IResult> ListStrategic(string slug, NpgsqlDataSource db, CancellationToken ct) => CityJsonAsync(db, StrategicSql, slug, ct);
 
     private static Task<IResult> AddStrategic(string slug, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(async () =>
     {
@@ -694,11 +684,5 @@ public static class CommunityApi
 
     // ---- analysis ----
 
-    private static async Task<IResult> Analysis(string slug, NpgsqlDataSource db, CancellationToken ct)
-    {
-        await using var cmd = db.CreateCommand(AnalysisSql);
-        cmd.Parameters.Add(Param(slug, NpgsqlDbType.Text));
-        cmd.CommandTimeout = 120;
-        return await cmd.ExecuteScalarAsync(ct) is string json ? Json(json) : Problems.CityMissing(slug);
-    }
+    private static Task<IResult> Analysis(string slug, NpgsqlDataSource db, CancellationToken ct) => CityJsonAsync(db, AnalysisSql, slug, ct, timeoutSeconds: 120);
 }

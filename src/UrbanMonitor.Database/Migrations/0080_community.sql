@@ -197,26 +197,14 @@ CREATE TRIGGER projects_status BEFORE INSERT OR UPDATE ON projects FOR EACH ROW 
 CREATE FUNCTION community_project_status_record() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO community_project_status_changes (city_id, project_id, from_status, to_status, reason, actor)
-    SELECT n.city_id, n.id, o.status, n.status, n.status_reason,
-           coalesce(nullif(current_setting('urbanmonitor.actor', true), ''), 'db:' || session_user)
-    FROM new_rows n LEFT JOIN old_rows o ON o.city_id = n.city_id AND o.id = n.id
-    WHERE o.id IS NULL OR o.status IS DISTINCT FROM n.status;
+    VALUES (NEW.city_id, NEW.id, CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END, NEW.status, NEW.status_reason,
+            coalesce(nullif(current_setting('urbanmonitor.actor', true), ''), 'db:' || session_user));
     RETURN NULL;
 END
 $$;
-CREATE FUNCTION community_project_status_record_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO community_project_status_changes (city_id, project_id, from_status, to_status, reason, actor)
-    SELECT n.city_id, n.id, NULL, n.status, n.status_reason,
-           coalesce(nullif(current_setting('urbanmonitor.actor', true), ''), 'db:' || session_user)
-    FROM new_rows n;
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER projects_status_insert AFTER INSERT ON projects REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION community_project_status_record_insert();
-CREATE TRIGGER projects_status_update AFTER UPDATE ON projects REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION community_project_status_record();
+CREATE TRIGGER projects_status_insert AFTER INSERT ON projects FOR EACH ROW EXECUTE FUNCTION community_project_status_record();
+CREATE TRIGGER projects_status_update AFTER UPDATE OF status ON projects FOR EACH ROW
+    WHEN (NEW.status IS DISTINCT FROM OLD.status) EXECUTE FUNCTION community_project_status_record();
 
 -- Payments against a community contract. projects.disbursed is their sum, kept by the trigger below, and the CHECK
 -- projects_disbursed_within_contract refuses any write that would take it over the contract (also a contract cut
@@ -235,32 +223,19 @@ CREATE TABLE community_disbursements (
 );
 CREATE INDEX community_disbursements_project ON community_disbursements (city_id, project_id);
 
--- Incremental (disbursed + what the statement added), so two concurrent payments both count: the second UPDATE waits
--- for the first's row lock and then adds to the row as the first left it.
+-- Incremental (disbursed + the payment − what it replaces), so two concurrent payments both count: the second UPDATE
+-- waits for the first's row lock and then adds to the row as the first left it.
 CREATE FUNCTION community_disbursed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE projects p SET disbursed = p.disbursed + s.delta
-    FROM (SELECT city_id, project_id, sum(amount) AS delta
-          FROM (SELECT city_id, project_id, amount FROM new_rows
-                UNION ALL
-                SELECT city_id, project_id, -amount FROM old_rows) x
-          GROUP BY city_id, project_id) s
-    WHERE p.city_id = s.city_id AND p.id = s.project_id AND s.delta <> 0;
+    IF TG_OP = 'UPDATE' THEN
+        UPDATE projects SET disbursed = disbursed - OLD.amount WHERE city_id = OLD.city_id AND id = OLD.project_id;
+    END IF;
+    UPDATE projects SET disbursed = disbursed + NEW.amount WHERE city_id = NEW.city_id AND id = NEW.project_id;
     RETURN NULL;
 END
 $$;
-CREATE FUNCTION community_disbursed_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE projects p SET disbursed = p.disbursed + s.delta
-    FROM (SELECT city_id, project_id, sum(amount) AS delta FROM new_rows GROUP BY city_id, project_id) s
-    WHERE p.city_id = s.city_id AND p.id = s.project_id;
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER community_disbursements_sum_insert AFTER INSERT ON community_disbursements REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION community_disbursed_insert();
-CREATE TRIGGER community_disbursements_sum_update AFTER UPDATE ON community_disbursements REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION community_disbursed();
+CREATE TRIGGER community_disbursements_sum AFTER INSERT OR UPDATE OF amount, project_id ON community_disbursements
+    FOR EACH ROW EXECUTE FUNCTION community_disbursed();
 
 -- Social audits: the community's public review of a project.
 CREATE TABLE community_social_audits (
