@@ -374,4 +374,53 @@ public class CommunityTests(RealDataTilesService service) : IClassFixture<RealDa
         Assert.Equal(Math.Round((decimal)jobs.GetProperty("womenPersonDays").GetInt32() / jobs.GetProperty("personDays").GetInt32(), 4),
             jobs.GetProperty("womenShare").GetDecimal());
     }
+
+    /// <summary>Uploads a councils file as an import job and waits for it to end; returns its status.</summary>
+    private static async Task<string> ImportCouncilsAsync(HttpClient admin, byte[] file)
+    {
+        using var content = new ByteArrayContent(file);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/geo+json");
+        var response = await admin.PostAsync($"/api/cities/{Rio}/layers/councils", content, Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(Ct));
+        var job = response.Headers.Location!.ToString();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            var status = (await OkAsync(await admin.GetAsync(job, Ct))).GetProperty("status").GetString()!;
+            if (status is "succeeded" or "failed") return status;
+            Assert.True(DateTime.UtcNow < deadline, "the import did not finish");
+            await Task.Delay(100, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task CouncilsImportedAsAJobAreAddedAndExportedThroughTheFeedWithoutReplacingOthers()
+    {
+        RequireData();
+        using var admin = Admin();
+        var at = await SettlementPointAsync("Rocinha");
+        var existing = await CouncilAsync(admin, "CDCT-I0", await RectangleAsync(at, -900, -900, -800, -800));
+        var file = ImportService.FeatureCollection(
+            ImportService.Square(at.Lon + 0.01, at.Lat + 0.01, 0.001, """{"cdc_code": "CDCT-I1", "cdc_name": "Conselho importado 1", "election_date": "2025-11-02", "hh": 120}"""),
+            ImportService.Square(at.Lon + 0.012, at.Lat + 0.01, 0.001, """{"cdc_code": "CDCT-I2", "cdc_name": "Conselho importado 2"}"""));
+        Assert.Equal("succeeded", await ImportCouncilsAsync(admin, file));
+
+        Assert.Equal(120L, await service.Db.ScalarAsync<long>("SELECT households FROM councils WHERE code = 'CDCT-I1'"));
+        Assert.Equal("2025-11-02", await service.Db.ScalarAsync<string>("SELECT elected_on::text FROM councils WHERE code = 'CDCT-I1'"));
+        Assert.Equal(1L, await service.Db.ScalarAsync<long>("SELECT count(*) FROM councils WHERE id = $1", existing));
+        // Imported councils have no members yet, so both are listed as breaking the composition rule.
+        var violations = await OkAsync(await admin.GetAsync($"/api/cities/{Rio}/councils/violations", Ct));
+        Assert.Contains(violations.GetProperty("violations").EnumerateArray(), v => v.GetProperty("code").GetString() == "CDCT-I2");
+
+        using var anonymous = service.Api.CreateClient();
+        var feed = await OkAsync(await anonymous.GetAsync("/collections/councils/items?limit=1000", Ct));
+        var i1 = feed.GetProperty("features").EnumerateArray().Single(f => f.GetProperty("properties").GetProperty("code").GetString() == "CDCT-I1");
+        Assert.Equal("Conselho importado 1", i1.GetProperty("properties").GetProperty("name").GetString());
+        Assert.Equal("no-woman,no-displaced", i1.GetProperty("properties").GetProperty("composition").GetString());
+        Assert.Equal("MultiPolygon", i1.GetProperty("geometry").GetProperty("type").GetString());
+
+        // The same codes again are refused: councils are added, never overwritten.
+        Assert.Equal("failed", await ImportCouncilsAsync(admin, file));
+        Assert.Equal(1L, await service.Db.ScalarAsync<long>("SELECT count(*) FROM councils WHERE code = 'CDCT-I1'"));
+    }
 }

@@ -57,6 +57,7 @@ CREATE TABLE councils (
     women            integer NOT NULL DEFAULT 0,
     displaced        integer NOT NULL DEFAULT 0,
     -- 'ok', or the rules broken: every council includes at least one woman and one representative of displaced people.
+    attributes       jsonb NOT NULL DEFAULT '{}',   -- the source's other attributes when imported
     composition      text GENERATED ALWAYS AS (CASE WHEN women >= 1 AND displaced >= 1 THEN 'ok'
                                                 WHEN women >= 1 THEN 'no-displaced' WHEN displaced >= 1 THEN 'no-woman'
                                                 ELSE 'no-woman,no-displaced' END) STORED,
