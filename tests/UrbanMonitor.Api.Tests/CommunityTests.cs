@@ -273,6 +273,13 @@ public class CommunityTests(RealDataTilesService service) : IClassFixture<RealDa
             Assert.Contains("CDCT-P1", text);
         }
 
+        // Exports carry the same public columns; a Shapefile cannot hold the projects' mixed geometries and says so.
+        var export = await anonymous.GetStringAsync("/collections/councils/export?format=csv", Ct);
+        Assert.Contains("CDCT-P1", export);
+        Assert.DoesNotContain(secret, export);
+        var shp = await ProblemAsync(await anonymous.GetAsync("/collections/projects/export?format=shp", Ct), HttpStatusCode.BadRequest);
+        Assert.Contains("one geometry type", shp.GetProperty("detail").GetString());
+
         var tile = TileMath.TileAt(at.Lon, at.Lat, 15);
         var layers = MvtText.Decode(await anonymous.GetByteArrayAsync($"/tiles/councils,projects/{tile}.mvt", Ct));
         var councils = Assert.Single(layers, l => l.Name == "councils");
