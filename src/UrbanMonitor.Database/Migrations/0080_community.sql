@@ -12,9 +12,10 @@ CREATE FUNCTION community_needs() RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL
     SELECT ARRAY['water', 'drainage', 'roads', 'lighting', 'open-space', 'health', 'security']
 $$;
 
--- True when every element is a known need and none repeats (a ranking names each need once).
+-- True when every element is a known need and none repeats (a ranking names each need once). Used by a CHECK, so
+-- schema-qualified: pg_restore runs with an empty search_path (0071).
 CREATE FUNCTION community_needs_ok(needs text[]) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT cardinality(needs) > 0 AND needs <@ community_needs()
+    SELECT cardinality(needs) > 0 AND needs <@ public.community_needs()
            AND cardinality(needs) = (SELECT count(DISTINCT n) FROM unnest(needs) n)
 $$;
 
@@ -41,6 +42,7 @@ CREATE TABLE community_gozars (
     UNIQUE (city_id, code),
     UNIQUE (id)
 );
+CREATE INDEX community_gozars_geom_gist ON community_gozars USING gist (geom);
 
 -- The public layer `councils`: no member names here; the composition counts are maintained from council_members.
 CREATE TABLE councils (
@@ -269,6 +271,7 @@ CREATE TABLE strategic_plan_items (
     created_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (city_id, id)
 );
+CREATE INDEX strategic_plan_items_geom_gist ON strategic_plan_items USING gist (geom);
 
 -- Nothing here is deleted: rows are dissolved, left, superseded or corrected.
 CREATE FUNCTION community_no_delete() RETURNS trigger LANGUAGE plpgsql AS $$
