@@ -180,6 +180,27 @@ public class CommunityTests(RealDataTilesService service) : IClassFixture<RealDa
     }
 
     [Fact]
+    public async Task ConcurrentDisbursementsNeverTakeAProjectOverItsContract()
+    {
+        RequireData();
+        using var admin = Admin();
+        var at = await SettlementPointAsync("Vidigal");
+        var council = await CouncilAsync(admin, "CDCT-D2", await RectangleAsync(at, 300, 300, 400, 400));
+        var project = await ProjectAsync(admin, council, "CDCT-D2-P1", 1000m, await PointAsync(at, 350, 350), "contracted");
+        // Ten payments of 150 at once against a contract of 1,000: six fit (900), four must be refused.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(async _ =>
+        {
+            using var client = Admin();
+            using var response = await client.PostAsync($"/api/projects/{project}/disbursements", Body(new { amount = 150, paidOn = "2026-07-01" }), Ct);
+            return response.StatusCode;
+        }));
+        Assert.Equal(6, responses.Count(s => s == HttpStatusCode.Created));
+        Assert.Equal(4, responses.Count(s => s == HttpStatusCode.UnprocessableEntity));
+        Assert.Equal(900m, await service.Db.ScalarAsync<decimal>("SELECT disbursed FROM projects WHERE id = $1", project));
+        Assert.Equal(900m, await service.Db.ScalarAsync<decimal>("SELECT sum(amount) FROM community_disbursements WHERE project_id = $1", project));
+    }
+
+    [Fact]
     public async Task AProjectStatusCannotGoBackWithoutAReasonAndTheReasonIsKept()
     {
         RequireData();
