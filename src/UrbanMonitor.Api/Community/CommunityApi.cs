@@ -231,6 +231,28 @@ public static class CommunityApi
     private static bool IsStaffOf(ClaimsPrincipal user, CouncilRow row) =>
         user.Identity?.IsAuthenticated == true && MayEdit(user, row.Slug, row.District, row.Code) is null;
 
+    /// <summary>Runs a write on council <paramref name="id"/> in an audited transaction, the council row locked, after
+    /// checking the user may edit it (404 / 403 otherwise). <paramref name="work"/> commits.</summary>
+    private static async Task<IResult> InCouncilAsync(long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct,
+        Func<NpgsqlConnection, NpgsqlTransaction, CouncilRow, Task<IResult>> work)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
+        if (await CouncilRowAsync(conn, tx, id, ct) is not { } row) return NoCouncil(id);
+        return MayEdit(http.User, row.Slug, row.District, row.Code) ?? await work(conn, tx, row);
+    }
+
+    /// <summary>The same for project <paramref name="id"/>: its row locked (payments are checked one after the other),
+    /// permissions those of its council.</summary>
+    private static async Task<IResult> InProjectAsync(long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct,
+        Func<NpgsqlConnection, NpgsqlTransaction, ProjectRow, Task<IResult>> work)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
+        if (await ProjectRowAsync(conn, tx, id, ct) is not { } row) return NoProject(id);
+        return MayEdit(http.User, row.Council.Slug, row.Council.District, row.Council.Code) ?? await work(conn, tx, row);
+    }
+
     private static IResult NoCouncil(long id) => P.Problem(404, CouncilNotFound, "Council not found", $"There is no council {id}.");
     private static IResult NoProject(long id) => P.Problem(404, ProjectNotFound, "Project not found", $"There is no project {id}.");
 
@@ -373,22 +395,21 @@ public static class CommunityApi
             (ewkb, problem) = await GeometryAsync(db, http.Request, geometry, ["POLYGON", "MULTIPOLYGON"], "council area", ct);
             if (problem is not null) return problem;
         }
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
-        if (await CouncilRowAsync(conn, tx, id, ct) is not { } row) return NoCouncil(id);
-        if (MayEdit(http.User, row.Slug, row.District, row.Code) is { } forbidden) return forbidden;
-        await using var cmd = new NpgsqlCommand(CouncilUpdateSql, conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        cmd.Parameters.Add(Param(name, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(elected, NpgsqlDbType.Date));
-        cmd.Parameters.Add(Param(status, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(households, NpgsqlDbType.Bigint));
-        cmd.Parameters.Add(Param(ewkb, NpgsqlDbType.Bytea));
-        cmd.Parameters.Add(Param(gozar, NpgsqlDbType.Text));
-        if (await cmd.ExecuteScalarAsync(ct) is null)
-            return Invalid("Invalid council", [$"gozar {gozar} does not exist in {row.Slug}."]);
-        await tx.CommitAsync(ct);
-        return await CouncilJsonAsync(conn, id, true, 200, ct);
+        return await InCouncilAsync(id, http, db, ct, async (conn, tx, row) =>
+        {
+            await using var cmd = new NpgsqlCommand(CouncilUpdateSql, conn, tx);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+            cmd.Parameters.Add(Param(name, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(elected, NpgsqlDbType.Date));
+            cmd.Parameters.Add(Param(status, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(households, NpgsqlDbType.Bigint));
+            cmd.Parameters.Add(Param(ewkb, NpgsqlDbType.Bytea));
+            cmd.Parameters.Add(Param(gozar, NpgsqlDbType.Text));
+            if (await cmd.ExecuteScalarAsync(ct) is null)
+                return Invalid("Invalid council", [$"gozar {gozar} does not exist in {row.Slug}."]);
+            await tx.CommitAsync(ct);
+            return await CouncilJsonAsync(conn, id, true, 200, ct);
+        });
     });
 
     // ---- members ----
@@ -403,22 +424,21 @@ public static class CommunityApi
         var role = input.OneOf("role", MemberRoles) ?? "member";
         var joined = input.Date("joinedOn");
         if (input.Problems.Count > 0) return Invalid("Invalid member", input.Problems);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
-        if (await CouncilRowAsync(conn, tx, id, ct) is not { } row) return NoCouncil(id);
-        if (MayEdit(http.User, row.Slug, row.District, row.Code) is { } forbidden) return forbidden;
-        await using var cmd = new NpgsqlCommand(
-            "INSERT INTO council_members (city_id, council_id, name, sex, displaced, role, joined_on) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id", conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        cmd.Parameters.Add(Param(name, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(sex, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(displaced, NpgsqlDbType.Boolean));
-        cmd.Parameters.Add(Param(role, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(joined, NpgsqlDbType.Date));
-        await cmd.ExecuteScalarAsync(ct);
-        await tx.CommitAsync(ct);
-        return await CouncilJsonAsync(conn, id, true, 201, ct);
+        return await InCouncilAsync(id, http, db, ct, async (conn, tx, row) =>
+        {
+            await using var cmd = new NpgsqlCommand(
+                "INSERT INTO council_members (city_id, council_id, name, sex, displaced, role, joined_on) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id", conn, tx);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+            cmd.Parameters.Add(Param(name, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(sex, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(displaced, NpgsqlDbType.Boolean));
+            cmd.Parameters.Add(Param(role, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(joined, NpgsqlDbType.Date));
+            await cmd.ExecuteScalarAsync(ct);
+            await tx.CommitAsync(ct);
+            return await CouncilJsonAsync(conn, id, true, 201, ct);
+        });
     });
 
     private static Task<IResult> UpdateMember(long id, long memberId, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(async () =>
@@ -429,24 +449,23 @@ public static class CommunityApi
         var displaced = input.Bool("displaced");
         var left = input.Date("leftOn");
         if (input.Problems.Count > 0) return Invalid("Invalid member", input.Problems);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
-        if (await CouncilRowAsync(conn, tx, id, ct) is not { } row) return NoCouncil(id);
-        if (MayEdit(http.User, row.Slug, row.District, row.Code) is { } forbidden) return forbidden;
-        await using var cmd = new NpgsqlCommand("""
-            UPDATE council_members SET role = coalesce($3, role), displaced = coalesce($4, displaced), left_on = coalesce($5, left_on)
-            WHERE city_id = $1 AND council_id = $2 AND id = $6 RETURNING id
-            """, conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        cmd.Parameters.Add(Param(role, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(displaced, NpgsqlDbType.Boolean));
-        cmd.Parameters.Add(Param(left, NpgsqlDbType.Date));
-        cmd.Parameters.Add(new NpgsqlParameter { Value = memberId });
-        if (await cmd.ExecuteScalarAsync(ct) is null)
-            return P.Problem(404, Problems.NotFound, "Member not found", $"Council {row.Code} has no member {memberId}.");
-        await tx.CommitAsync(ct);
-        return await CouncilJsonAsync(conn, id, true, 200, ct);
+        return await InCouncilAsync(id, http, db, ct, async (conn, tx, row) =>
+        {
+            await using var cmd = new NpgsqlCommand("""
+                UPDATE council_members SET role = coalesce($3, role), displaced = coalesce($4, displaced), left_on = coalesce($5, left_on)
+                WHERE city_id = $1 AND council_id = $2 AND id = $6 RETURNING id
+                """, conn, tx);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+            cmd.Parameters.Add(Param(role, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(displaced, NpgsqlDbType.Boolean));
+            cmd.Parameters.Add(Param(left, NpgsqlDbType.Date));
+            cmd.Parameters.Add(new NpgsqlParameter { Value = memberId });
+            if (await cmd.ExecuteScalarAsync(ct) is null)
+                return P.Problem(404, Problems.NotFound, "Member not found", $"Council {row.Code} has no member {memberId}.");
+            await tx.CommitAsync(ct);
+            return await CouncilJsonAsync(conn, id, true, 200, ct);
+        });
     });
 
     // ---- action plans ----
@@ -459,20 +478,19 @@ public static class CommunityApi
         var needs = input.Needs("needs");
         var notes = input.Text("notes", 4000);
         if (input.Problems.Count > 0) return Invalid("Invalid action plan", input.Problems);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
-        if (await CouncilRowAsync(conn, tx, id, ct) is not { } row) return NoCouncil(id);
-        if (MayEdit(http.User, row.Slug, row.District, row.Code) is { } forbidden) return forbidden;
-        await using var cmd = new NpgsqlCommand(
-            "INSERT INTO community_action_plans (city_id, council_id, adopted_on, needs, notes) VALUES ($1, $2, $3, $4, $5) RETURNING id", conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        cmd.Parameters.Add(Param(adopted, NpgsqlDbType.Date));
-        cmd.Parameters.Add(Param(needs, NpgsqlDbType.Array | NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(notes, NpgsqlDbType.Text));
-        await cmd.ExecuteScalarAsync(ct);
-        await tx.CommitAsync(ct);
-        return await CouncilJsonAsync(conn, id, true, 201, ct);
+        return await InCouncilAsync(id, http, db, ct, async (conn, tx, row) =>
+        {
+            await using var cmd = new NpgsqlCommand(
+                "INSERT INTO community_action_plans (city_id, council_id, adopted_on, needs, notes) VALUES ($1, $2, $3, $4, $5) RETURNING id", conn, tx);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+            cmd.Parameters.Add(Param(adopted, NpgsqlDbType.Date));
+            cmd.Parameters.Add(Param(needs, NpgsqlDbType.Array | NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(notes, NpgsqlDbType.Text));
+            await cmd.ExecuteScalarAsync(ct);
+            await tx.CommitAsync(ct);
+            return await CouncilJsonAsync(conn, id, true, 201, ct);
+        });
     });
 
     // ---- projects ----
@@ -509,28 +527,27 @@ public static class CommunityApi
         var (ewkb, geometryProblem) = await GeometryAsync(db, http.Request, geometry!, ProjectGeometryTypes, "project", ct);
         if (geometryProblem is not null) return geometryProblem;
 
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
-        if (await CouncilRowAsync(conn, tx, id, ct) is not { } row) return NoCouncil(id);
-        if (MayEdit(http.User, row.Slug, row.District, row.Code) is { } forbidden) return forbidden;
-        await using var cmd = new NpgsqlCommand(ProjectInsertSql, conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        cmd.Parameters.Add(Param(code, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(name, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(type, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(party, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(contractor, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(amount, NpgsqlDbType.Numeric));
-        cmd.Parameters.Add(Param(status, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(beneficiaries, NpgsqlDbType.Integer));
-        cmd.Parameters.Add(Param(personDays, NpgsqlDbType.Integer));
-        cmd.Parameters.Add(Param(womenDays, NpgsqlDbType.Integer));
-        cmd.Parameters.Add(Param(ewkb, NpgsqlDbType.Bytea));
-        var projectId = (long)(await cmd.ExecuteScalarAsync(ct))!;
-        await tx.CommitAsync(ct);
-        http.Response.Headers.Location = "/api/projects/" + projectId.ToString(CultureInfo.InvariantCulture);
-        return await ProjectJsonAsync(conn, projectId, true, 201, ct);
+        return await InCouncilAsync(id, http, db, ct, async (conn, tx, row) =>
+        {
+            await using var cmd = new NpgsqlCommand(ProjectInsertSql, conn, tx);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+            cmd.Parameters.Add(Param(code, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(name, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(type, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(party, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(contractor, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(amount, NpgsqlDbType.Numeric));
+            cmd.Parameters.Add(Param(status, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(beneficiaries, NpgsqlDbType.Integer));
+            cmd.Parameters.Add(Param(personDays, NpgsqlDbType.Integer));
+            cmd.Parameters.Add(Param(womenDays, NpgsqlDbType.Integer));
+            cmd.Parameters.Add(Param(ewkb, NpgsqlDbType.Bytea));
+            var projectId = (long)(await cmd.ExecuteScalarAsync(ct))!;
+            await tx.CommitAsync(ct);
+            http.Response.Headers.Location = "/api/projects/" + projectId.ToString(CultureInfo.InvariantCulture);
+            return await ProjectJsonAsync(conn, projectId, true, 201, ct);
+        });
     });
 
     private static Task<IResult> UpdateProject(long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(async () =>
@@ -554,31 +571,30 @@ public static class CommunityApi
             (ewkb, problem) = await GeometryAsync(db, http.Request, geometry, ProjectGeometryTypes, "project", ct);
             if (problem is not null) return problem;
         }
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
-        if (await ProjectRowAsync(conn, tx, id, ct) is not { } row) return NoProject(id);
-        if (MayEdit(http.User, row.Council.Slug, row.Council.District, row.Council.Code) is { } forbidden) return forbidden;
-        if (status is not null && Array.IndexOf(Statuses, status) < Array.IndexOf(Statuses, row.Status) && reason is null)
-            return P.Unprocessable(StatusBackwards, "Status cannot go back without a reason",
-                $"Project {row.Code} is {row.Status}; going back to {status} needs a reason (e.g. {{\"status\": \"{status}\", \"reason\": \"the drain failed inspection\"}}). Nothing was changed.");
-        if (amount is { } a && a < row.Disbursed)
-            return P.Unprocessable(OverContract, "Contract below what was paid",
-                string.Create(CultureInfo.InvariantCulture, $"Project {row.Code} has already been paid {row.Disbursed:0.00}; the contract amount cannot go down to {a:0.00}."));
-        await using var cmd = new NpgsqlCommand(ProjectUpdateSql, conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        cmd.Parameters.Add(Param(name, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(amount, NpgsqlDbType.Numeric));
-        cmd.Parameters.Add(Param(beneficiaries, NpgsqlDbType.Integer));
-        cmd.Parameters.Add(Param(personDays, NpgsqlDbType.Integer));
-        cmd.Parameters.Add(Param(womenDays, NpgsqlDbType.Integer));
-        cmd.Parameters.Add(Param(ewkb, NpgsqlDbType.Bytea));
-        cmd.Parameters.Add(Param(status, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(reason, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(party, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(contractor, NpgsqlDbType.Text));
-        await cmd.ExecuteNonQueryAsync(ct);
-        await tx.CommitAsync(ct);
-        return await ProjectJsonAsync(conn, id, true, 200, ct);
+        return await InProjectAsync(id, http, db, ct, async (conn, tx, row) =>
+        {
+            if (status is not null && Array.IndexOf(Statuses, status) < Array.IndexOf(Statuses, row.Status) && reason is null)
+                return P.Unprocessable(StatusBackwards, "Status cannot go back without a reason",
+                    $"Project {row.Code} is {row.Status}; going back to {status} needs a reason (e.g. {{\"status\": \"{status}\", \"reason\": \"the drain failed inspection\"}}). Nothing was changed.");
+            if (amount is { } a && a < row.Disbursed)
+                return P.Unprocessable(OverContract, "Contract below what was paid",
+                    string.Create(CultureInfo.InvariantCulture, $"Project {row.Code} has already been paid {row.Disbursed:0.00}; the contract amount cannot go down to {a:0.00}."));
+            await using var cmd = new NpgsqlCommand(ProjectUpdateSql, conn, tx);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+            cmd.Parameters.Add(Param(name, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(amount, NpgsqlDbType.Numeric));
+            cmd.Parameters.Add(Param(beneficiaries, NpgsqlDbType.Integer));
+            cmd.Parameters.Add(Param(personDays, NpgsqlDbType.Integer));
+            cmd.Parameters.Add(Param(womenDays, NpgsqlDbType.Integer));
+            cmd.Parameters.Add(Param(ewkb, NpgsqlDbType.Bytea));
+            cmd.Parameters.Add(Param(status, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(reason, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(party, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(contractor, NpgsqlDbType.Text));
+            await cmd.ExecuteNonQueryAsync(ct);
+            await tx.CommitAsync(ct);
+            return await ProjectJsonAsync(conn, id, true, 200, ct);
+        });
     });
 
     private static Task<IResult> AddDisbursement(long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(async () =>
@@ -589,26 +605,25 @@ public static class CommunityApi
         var paid = input.Date("paidOn", true);
         var tranche = input.Text("tranche", 100);
         if (input.Problems.Count > 0) return Invalid("Invalid disbursement", input.Problems);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         // The project row stays locked until commit, so concurrent payments are checked one after the other.
-        if (await ProjectRowAsync(conn, tx, id, ct) is not { } row) return NoProject(id);
-        if (MayEdit(http.User, row.Council.Slug, row.Council.District, row.Council.Code) is { } forbidden) return forbidden;
-        if (row.Disbursed + amount!.Value > row.Contract)
-            return P.Unprocessable(OverContract, "Disbursement over the contract", string.Create(CultureInfo.InvariantCulture,
-                $"Project {row.Code} has a contract of {row.Contract:0.00} and {row.Disbursed:0.00} already paid; a payment of {amount:0.00} would take it to {row.Disbursed + amount:0.00}, over the contract. At most {row.Contract - row.Disbursed:0.00} remains. Nothing was written."),
-                new Dictionary<string, object?> { ["contractAmount"] = row.Contract, ["disbursed"] = row.Disbursed, ["remaining"] = row.Contract - row.Disbursed });
-        await using var cmd = new NpgsqlCommand(
-            "INSERT INTO community_disbursements (city_id, project_id, amount, paid_on, tranche, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)", conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = row.Council.CityId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        cmd.Parameters.Add(Param(amount, NpgsqlDbType.Numeric));
-        cmd.Parameters.Add(Param(paid, NpgsqlDbType.Date));
-        cmd.Parameters.Add(Param(tranche, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(AuditActor.Of(http.User), NpgsqlDbType.Text));
-        await cmd.ExecuteNonQueryAsync(ct);
-        await tx.CommitAsync(ct);
-        return await ProjectJsonAsync(conn, id, true, 201, ct);
+        return await InProjectAsync(id, http, db, ct, async (conn, tx, row) =>
+        {
+            if (row.Disbursed + amount!.Value > row.Contract)
+                return P.Unprocessable(OverContract, "Disbursement over the contract", string.Create(CultureInfo.InvariantCulture,
+                    $"Project {row.Code} has a contract of {row.Contract:0.00} and {row.Disbursed:0.00} already paid; a payment of {amount:0.00} would take it to {row.Disbursed + amount:0.00}, over the contract. At most {row.Contract - row.Disbursed:0.00} remains. Nothing was written."),
+                    new Dictionary<string, object?> { ["contractAmount"] = row.Contract, ["disbursed"] = row.Disbursed, ["remaining"] = row.Contract - row.Disbursed });
+            await using var cmd = new NpgsqlCommand(
+                "INSERT INTO community_disbursements (city_id, project_id, amount, paid_on, tranche, recorded_by) VALUES ($1, $2, $3, $4, $5, $6)", conn, tx);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = row.Council.CityId });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+            cmd.Parameters.Add(Param(amount, NpgsqlDbType.Numeric));
+            cmd.Parameters.Add(Param(paid, NpgsqlDbType.Date));
+            cmd.Parameters.Add(Param(tranche, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(AuditActor.Of(http.User), NpgsqlDbType.Text));
+            await cmd.ExecuteNonQueryAsync(ct);
+            await tx.CommitAsync(ct);
+            return await ProjectJsonAsync(conn, id, true, 201, ct);
+        });
     });
 
     private static Task<IResult> AddAudit(long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(async () =>
@@ -622,25 +637,24 @@ public static class CommunityApi
         var findings = input.Text("findings", 4000);
         if (participants is { } n && women > n) input.Problems.Add($"womenParticipants ({women}) cannot exceed participants ({n}).");
         if (input.Problems.Count > 0) return Invalid("Invalid social audit", input.Problems);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
-        if (await ProjectRowAsync(conn, tx, id, ct) is not { } row) return NoProject(id);
-        if (MayEdit(http.User, row.Council.Slug, row.Council.District, row.Council.Code) is { } forbidden) return forbidden;
-        await using var cmd = new NpgsqlCommand("""
-            INSERT INTO community_social_audits (city_id, project_id, held_on, participants, women_participants, rating, findings, recorded_by)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            """, conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = row.Council.CityId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        cmd.Parameters.Add(Param(held, NpgsqlDbType.Date));
-        cmd.Parameters.Add(Param(participants, NpgsqlDbType.Integer));
-        cmd.Parameters.Add(Param(women, NpgsqlDbType.Integer));
-        cmd.Parameters.Add(Param(rating, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(findings, NpgsqlDbType.Text));
-        cmd.Parameters.Add(Param(AuditActor.Of(http.User), NpgsqlDbType.Text));
-        await cmd.ExecuteNonQueryAsync(ct);
-        await tx.CommitAsync(ct);
-        return await ProjectJsonAsync(conn, id, true, 201, ct);
+        return await InProjectAsync(id, http, db, ct, async (conn, tx, row) =>
+        {
+            await using var cmd = new NpgsqlCommand("""
+                INSERT INTO community_social_audits (city_id, project_id, held_on, participants, women_participants, rating, findings, recorded_by)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                """, conn, tx);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = row.Council.CityId });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+            cmd.Parameters.Add(Param(held, NpgsqlDbType.Date));
+            cmd.Parameters.Add(Param(participants, NpgsqlDbType.Integer));
+            cmd.Parameters.Add(Param(women, NpgsqlDbType.Integer));
+            cmd.Parameters.Add(Param(rating, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(findings, NpgsqlDbType.Text));
+            cmd.Parameters.Add(Param(AuditActor.Of(http.User), NpgsqlDbType.Text));
+            await cmd.ExecuteNonQueryAsync(ct);
+            await tx.CommitAsync(ct);
+            return await ProjectJsonAsync(conn, id, true, 201, ct);
+        });
     });
 
     // ---- strategic action plan ----
