@@ -19,6 +19,7 @@ using UrbanMonitor.Api.Tiles;
 using UrbanMonitor.Api.Transactions;
 using UrbanMonitor.Api.Accounts;
 using UrbanMonitor.Api.Viewer;
+using UrbanMonitor.Api.WorkQueue;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddUrbanMonitorHosting();
@@ -50,6 +51,7 @@ app.MapAddressesApi();
 app.MapDocumentsApi();
 app.MapTransactionsApi();
 app.MapDisputesApi();
+app.MapWorkQueueApi();
 app.MapDisplaysApi();
 app.MapUsersApi();
 app.MapAuditApi();

@@ -23,6 +23,13 @@ app.Configure(config =>
         users.AddCommand<UsersTokenCommand>("token").WithDescription("Print a bearer token for a user (needs URBANMONITOR_Auth__SigningKey).");
         users.AddCommand<UsersDemoCommand>("demo").WithDescription("Create the demo users (one or more per role) and write them with tokens to a JSON file.");
     });
+    config.AddBranch("properties", properties =>
+    {
+        properties.SetDescription("The property registry.");
+        properties.AddCommand<PropertiesRegisterCommand>("register")
+            .WithDescription("Register the parcels of a GeoJSON Feature or FeatureCollection as a land officer, through the service's rules (one transaction per parcel; exit 4 when any is refused).")
+            .WithExample("properties", "register", "parcels.geojson", "--as", "officer1", "--city", "mazar-e-sharif");
+    });
     config.AddBranch("audit", audit =>
     {
         audit.SetDescription("The append-only, hash-chained audit log.");

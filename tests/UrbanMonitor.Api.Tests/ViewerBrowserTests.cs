@@ -31,6 +31,8 @@ public sealed class ViewerBrowser : IAsyncLifetime
     public TestDatabase Db { get; } = new();
     /// <summary>A land officer of Mazar district 2, which has no parcels: any spot well inside it is free.</summary>
     public static string Officer2 { get; } = TestTokens.For("land-officer", "mazar-e-sharif:2");
+    /// <summary>A supervisor of Mazar district 2 (decides the officer's transactions).</summary>
+    public static string Supervisor2 { get; } = TestTokens.For("supervisor", "mazar-e-sharif:2");
     public (double X, double Y) SpotInDistrict2 { get; private set; }
     public ViewerServer? Server { get; private set; }
     public IPlaywright? Playwright { get; private set; }
@@ -68,6 +70,7 @@ public sealed class ViewerBrowser : IAsyncLifetime
             users = new[]
             {
                 new { name = "Test Officer", login = "test.officer", role = "land-officer", roles = new[] { "land-officer" }, districts = new[] { "mazar-e-sharif:2" }, token = Officer2 },
+                new { name = "Test Supervisor", login = "test.supervisor", role = "supervisor", roles = new[] { "supervisor" }, districts = new[] { "mazar-e-sharif:2" }, token = Supervisor2 },
             },
         }));
         Server = new ViewerServer(Db.ConnectionString, new Dictionary<string, string?>
@@ -124,6 +127,40 @@ public sealed class ViewerBrowser : IAsyncLifetime
     }
 }
 
+/// <summary>What the browser tests do with the viewer's page: wait on its test hook, click a place, find a feature.</summary>
+internal static class ViewerPage
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>The first row of <paramref name="sql"/>: longitude, latitude and an id.</summary>
+    public static async Task<(double Lon, double Lat, long Id)> PointAsync(TestDatabase db, string sql)
+    {
+        await using var cmd = db.DataSource.CreateCommand(sql);
+        await using var r = await cmd.ExecuteReaderAsync(Ct);
+        Assert.True(await r.ReadAsync(Ct), "The demo data has no such feature: " + sql);
+        return (r.GetDouble(0), r.GetDouble(1), r.GetInt64(2));
+    }
+
+    public static Task WaitAsync(IPage page, string condition, int timeoutMs = 15_000) =>
+        page.WaitForFunctionAsync(condition, null, new PageWaitForFunctionOptions { Timeout = timeoutMs, PollingInterval = 50 });
+
+    /// <summary>The map pixel (relative to #map) of a longitude and latitude.</summary>
+    public static Task<double[]> PixelAsync(IPage page, double lon, double lat) =>
+        page.EvaluateAsync<double[]>($"umViewer.pixelOf({lon.ToString("R", CultureInfo.InvariantCulture)}, {lat.ToString("R", CultureInfo.InvariantCulture)})");
+
+    public static async Task ClickLonLatAsync(IPage page, double lon, double lat)
+    {
+        var px = await PixelAsync(page, lon, lat);
+        var box = (await page.Locator("#map").BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync((float)(box.X + px[0]), (float)(box.Y + px[1]));
+        await page.Mouse.ClickAsync((float)(box.X + px[0]), (float)(box.Y + px[1]));
+        await page.WaitForTimeoutAsync(120);
+    }
+
+    public static string Url(string baseUrl, double lon, double lat, int z) =>
+        string.Create(CultureInfo.InvariantCulture, $"{baseUrl}/viewer/?city=mazar-e-sharif&lon={lon:R}&lat={lat:R}&z={z}");
+}
+
 /// <summary>
 /// The viewer in a real headless chromium against the real service and PostGIS: tiles draw, a settlement opens its
 /// analysis, a land officer registers a parcel by drawing it and sees an overlapping one refused on the map, and the
@@ -133,28 +170,13 @@ public sealed class ViewerBrowserTests(ViewerBrowser b) : IClassFixture<ViewerBr
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private async Task<(double Lon, double Lat, long Id)> PointAsync(string sql)
-    {
-        await using var cmd = b.Db.DataSource.CreateCommand(sql);
-        await using var r = await cmd.ExecuteReaderAsync(Ct);
-        Assert.True(await r.ReadAsync(Ct), "The demo data has no such feature: " + sql);
-        return (r.GetDouble(0), r.GetDouble(1), r.GetInt64(2));
-    }
+    private Task<(double Lon, double Lat, long Id)> PointAsync(string sql) => ViewerPage.PointAsync(b.Db, sql);
 
-    private static Task WaitAsync(IPage page, string condition, int timeoutMs = 15_000) =>
-        page.WaitForFunctionAsync(condition, null, new PageWaitForFunctionOptions { Timeout = timeoutMs, PollingInterval = 50 });
+    private static Task WaitAsync(IPage page, string condition, int timeoutMs = 15_000) => ViewerPage.WaitAsync(page, condition, timeoutMs);
 
-    private async Task ClickLonLatAsync(IPage page, double lon, double lat)
-    {
-        var px = await page.EvaluateAsync<double[]>($"umViewer.pixelOf({lon.ToString("R", CultureInfo.InvariantCulture)}, {lat.ToString("R", CultureInfo.InvariantCulture)})");
-        var box = (await page.Locator("#map").BoundingBoxAsync())!;
-        await page.Mouse.MoveAsync((float)(box.X + px[0]), (float)(box.Y + px[1]));
-        await page.Mouse.ClickAsync((float)(box.X + px[0]), (float)(box.Y + px[1]));
-        await page.WaitForTimeoutAsync(120);
-    }
+    private static Task ClickLonLatAsync(IPage page, double lon, double lat) => ViewerPage.ClickLonLatAsync(page, lon, lat);
 
-    private static string Url(string baseUrl, double lon, double lat, int z) =>
-        string.Create(CultureInfo.InvariantCulture, $"{baseUrl}/viewer/?city=mazar-e-sharif&lon={lon:R}&lat={lat:R}&z={z}");
+    private static string Url(string baseUrl, double lon, double lat, int z) => ViewerPage.Url(baseUrl, lon, lat, z);
 
     [Fact]
     public async Task ViewerLoadsAndDrawsTheServiceOwnParcelAndDistrictTilesWithoutLeavingLocalhost()

@@ -60,3 +60,8 @@ export function bothCalendars(date) {
   if (Number.isNaN(d.getTime())) return String(date);
   return lang === 'fa' ? `${persian.format(d)} (${gregorian().format(d)})` : `${gregorian().format(d)} (${persian.format(d)})`;
 }
+
+/** Adds a module's own strings ({en: {...}, fa: {...}}), so each panel keeps its words beside its code. */
+export function addStrings(more) {
+  for (const [l, words] of Object.entries(more)) Object.assign(strings[l], words);
+}

@@ -21,7 +21,10 @@ import { defaults as defaultControls } from 'ol/control/defaults.js';
 import { transformExtent, toLonLat } from 'ol/proj.js';
 import { bbox as bboxStrategy } from 'ol/loadingstrategy.js';
 import { t, applyLang, currentLang, bothCalendars } from './i18n.js';
-import { layerStyles, fallbackStyle, problemStyle, sketchStyle, choroplethStyle, choroplethClasses } from './styles.js';
+import { layerStyles, fallbackStyle, problemStyle, sketchStyle } from './styles.js';
+import { createIndicatorDashboard } from './indicators.js';
+import { createWorkQueue } from './workqueue.js';
+import { createRoundComparison } from './rounds.js';
 import { initCommunity } from './community.js';
 
 const $ = (id) => document.getElementById(id);
@@ -156,6 +159,7 @@ function showTab(name) {
   document.querySelectorAll('[role=tab]').forEach((b) => b.setAttribute('aria-selected', String(b.dataset.tab === name)));
   document.querySelectorAll('[role=tabpanel]').forEach((p) => { p.hidden = p.id !== `pane-${name}`; });
   if (name === 'register') neighbourSource.refresh();
+  if (name === 'queue') queue.render();
 }
 
 // ---------- Sign-in ----------
@@ -185,6 +189,7 @@ function renderWho() {
   $('signout-btn').hidden = !signedIn;
   const officer = roles().some((r) => r === 'land-officer' || r === 'admin' || r === 'supervisor');
   $('tab-register').hidden = !officer;
+  $('tab-queue').hidden = !officer;
   const districts = state.me?.districts ?? [];
   const first = (Array.isArray(districts) ? districts : [districts]).find((d) => d && d !== '*');
   if (first && first.includes(':')) {
@@ -259,7 +264,7 @@ async function casework(id) {
     const ul = el('ul', {});
     for (const x of list(tx)) {
       const li = el('li', {}, `#${x.id} ${x.kind ?? ''} — ${x.status ?? ''} ${x.lodgedAt ? bothCalendars(x.lodgedAt) : ''}`);
-      if (x.status === 'pending') {
+      if (x.status === 'lodged') {
         li.append(' ', el('button', { type: 'button', onclick: async () => { const r = await api(`/api/transactions/${x.id}/approve`, { method: 'POST', body: {} }); li.append(' ', r.ok ? '✓' : problemText(r)); } }, t('approve')),
           ' ', el('button', { type: 'button', onclick: async () => { const r = await api(`/api/transactions/${x.id}/reject`, { method: 'POST', body: { reason: 'rejected in the viewer' } }); li.append(' ', r.ok ? '✓' : problemText(r)); } }, t('reject')));
       }
@@ -276,6 +281,7 @@ async function casework(id) {
 
 async function identifySettlement(id) {
   showTab('planner');
+  rounds.clear();
   const out = $('analysis');
   out.replaceChildren(el('p', { class: 'muted' }, t('loading')));
   const res = await api(`/api/settlements/${id}`);
@@ -297,6 +303,8 @@ async function identifySettlement(id) {
     parts.push(el('h4', {}, t('exposure')), barChart(Object.fromEntries(a.exposure.map((x) => [`${x.hazard} ${x.level ?? ''}`, Math.round((x.shareOfArea ?? 0) * 100)])), () => '#c0392b', '%'));
   }
   if (m.note) parts.push(el('p', { class: 'muted' }, m.note));
+  const growth = rounds.section(a);
+  if (growth) parts.push(growth);
   out.replaceChildren(...parts);
 }
 
@@ -443,43 +451,12 @@ async function submitParcel(ev) {
   if (res.json) showProblemOnMap(res.json);
 }
 
-// ---------- Indicators ----------
-let choropleth = null;
-async function renderIndicators() {
-  const box = $('indicators');
-  const list = await api('/api/indicators');
-  if (!list.ok) { box.replaceChildren(problemBox(list)); return; }
-  const city = $('city').value;
-  box.replaceChildren(...(list.json.indicators ?? []).map((ind) => {
-    const result = el('div', { class: 'ind-value' });
-    const card = el('article', { class: 'indicator' },
-      el('h4', {}, `${ind.code} ${ind.title ?? ind.name ?? ''}`),
-      el('p', {}, ind.description ?? ''),
-      el('p', { class: 'muted' }, `${t('formula')}: ${ind.formula ?? ''}`),
-      el('p', { class: 'muted' }, `${t('method')}: ${ind.method ?? ''}`),
-      el('button', { type: 'button', onclick: async () => {
-        const r = await api(`/api/indicators/${encodeURIComponent(ind.code)}?city=${encodeURIComponent(city)}`);
-        result.replaceChildren(r.ok ? table(r.json) : problemBox(r));
-      } }, t('compute')),
-      el('button', { type: 'button', onclick: () => showChoropleth(ind.code) }, t('choropleth')),
-      result);
-    return card;
-  }));
-}
-
-async function showChoropleth(code) {
-  if (choropleth) map.removeLayer(choropleth);
-  const tj = await api(`/tiles/indicators.json?indicator=${encodeURIComponent(code)}`);
-  const base = tj.ok && tj.json?.tiles?.[0] ? tj.json.tiles[0] : `/tiles/indicators/{z}/{x}/{y}.mvt?indicator=${encodeURIComponent(code)}`;
-  choropleth = new VectorTileLayer({
-    source: new VectorTileSource({ format: new MVT(), url: decodeURI(new URL(base, origin).toString()), attributions: tj.json?.attribution }),
-    style: (f) => choroplethStyle(f.get('value')), zIndex: 5, opacity: 0.8, properties: { id: 'indicators' },
-  });
-  map.addLayer(choropleth);
-  const legend = el('ul', { class: 'legend', id: 'choropleth-legend' }, choroplethClasses.map(([min, c]) => el('li', {}, el('span', { class: 'swatch', style: `background:${c}` }), `≥ ${min}`)));
-  document.getElementById('choropleth-legend')?.remove();
-  $('indicators').prepend(el('div', {}, el('strong', {}, code), legend));
-}
+// ---------- Indicators, work queue, survey rounds (own modules) ----------
+const city = () => $('city').value;
+const indicators = createIndicatorDashboard({ api, el, t, map, stats, table, problemBox, city });
+const queue = createWorkQueue({ api, el, t, view, stats, problemText, bothCalendars, city, token: () => state.token, onDecided: () => refreshTiles('properties') });
+const rounds = createRoundComparison({ api, el, t, map, view, stats, problemBox });
+const renderIndicators = () => indicators.render();
 
 // ---------- GIS team ----------
 function renderGis() {
@@ -584,6 +561,17 @@ window.umViewer.paintedPixels = () => {
     for (let i = 3; i < data.length; i += 4 * 7) if (data[i] > 0) n++;
   }
   return n;
+};
+/** The colour [r, g, b, a] drawn at a map pixel: the topmost canvas that painted it (transparent: [0, 0, 0, 0]). */
+window.umViewer.colourAt = (x, y) => {
+  const canvases = [...map.getViewport().querySelectorAll('canvas')].reverse();
+  for (const canvas of canvases) {
+    if (!canvas.width || !canvas.height) continue;
+    const scale = canvas.width / map.getSize()[0];
+    const d = canvas.getContext('2d', { willReadFrequently: true }).getImageData(Math.round(x * scale), Math.round(y * scale), 1, 1).data;
+    if (d[3] > 0) return [...d];
+  }
+  return [0, 0, 0, 0];
 };
 window.umViewer.pixelOf = (lon, lat) => map.getPixelFromCoordinate(fromLonLatSafe(lon, lat));
 window.umViewer.lonLatOf = (x, y) => toLonLat(map.getCoordinateFromPixel([x, y]));

@@ -35,14 +35,6 @@ export const layerStyles = {
 
 export const fallbackStyle = { style: poly('rgba(52,73,94,0.15)', '#34495e'), legend: [['feature', '#34495e']] };
 
-/** Classes of the indicator choropleth (share in %): colours from light to dark. */
-export const choroplethClasses = [[0, '#fee5d9'], [10, '#fcae91'], [25, '#fb6a4a'], [50, '#de2d26'], [75, '#a50f15']];
-export function choroplethStyle(value) {
-  let colour = '#eeeeee';
-  if (typeof value === 'number') for (const [min, c] of choroplethClasses) if (value >= min) colour = c;
-  return poly(colour + 'cc', '#555', 1);
-}
-
 export const problemStyle = [
   new Style({ fill: new Fill({ color: 'rgba(231,76,60,0.45)' }), stroke: new Stroke({ color: '#c0392b', width: 3 }),
     image: new Circle({ radius: 9, fill: new Fill({ color: 'rgba(231,76,60,0.6)' }), stroke: new Stroke({ color: '#7b241c', width: 2 }) }) }),

@@ -2,6 +2,7 @@ using UrbanMonitor.Api.Audit;
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
+using UrbanMonitor.Database.Registration;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Domain.Codes;
@@ -96,7 +97,7 @@ public static class PropertyLineageApi
                 if (f.ValueKind != JsonValueKind.Object || !f.TryGetProperty("geometry", out var g) || g.ValueKind != JsonValueKind.Object)
                     return Invalid($"Child {i} has no geometry.");
                 var (candidate, problem) = await RegistrationRules.NormalizeAsync(db, g.GetRawText(), srid, R.Repair(http.Request), ct);
-                if (problem is not null) return problem;
+                if (problem is not null) return P.From(problem);
                 children.Add(candidate!.Ewkb);
             }
             if (children.Count < 2) return Invalid("A split needs at least two children.");
@@ -232,8 +233,8 @@ public static class PropertyLineageApi
         var code = $"{cityCode}-{district}-{block}-{parcel}";
         // The parents are retired now, so the rules see only the other active parcels.
         if (await RegistrationRules.CheckAsync(conn, tx, new RegistrationRules.Candidate(union, null), cityId, rows[0].Slug, district, code, null, ct) is { } problem)
-            return problem;
-        var (id, version) = await R.InsertAsync(conn, tx, cityId, code, district, block, parcel, "{}", union, user, ct);
+            return P.From(problem);
+        var (id, version) = await PropertyWrites.InsertAsync(conn, tx, cityId, code, district, block, parcel, "{}", union, user, ct);
         foreach (var parent in ids) await PutLineageAsync(conn, tx, cityId, id, parent, "merge", user, ct);
         // Parcels held by the same people in the same shares merge with their rights; otherwise the merged parcel starts
         // without rights (who holds what of it is a legal act of its own, recorded when it is verified).
@@ -309,8 +310,8 @@ public static class PropertyLineageApi
             var code = row.Code + suffix;
             if (await RegistrationRules.CheckAsync(conn, tx, new RegistrationRules.Candidate(children[i], null), row.CityId, row.Slug, row.District,
                     code, id, ct) is { } problem)
-                return (null, problem);
-            var (child, _) = await R.InsertAsync(conn, tx, row.CityId, code, row.District, block, parcel + suffix, attributes, children[i], user, ct);
+                return (null, P.From(problem));
+            var (child, _) = await PropertyWrites.InsertAsync(conn, tx, row.CityId, code, row.District, block, parcel + suffix, attributes, children[i], user, ct);
             await PutLineageAsync(conn, tx, row.CityId, child, id, "split", user, ct);
             created.Add(child);
         }

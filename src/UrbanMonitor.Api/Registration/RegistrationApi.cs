@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
+using UrbanMonitor.Database.Registration;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Features;
 using UrbanMonitor.Api.Hosting;
@@ -20,13 +21,9 @@ namespace UrbanMonitor.Api.Registration;
 public static class RegistrationApi
 {
     internal const string GeoJson = "application/geo+json; charset=utf-8";
-    private static readonly string CitySql = Sql.Load("Registration/city.sql");
-    private static readonly string InsertSql = Sql.Load("Registration/insert.sql");
-    private static readonly string RightSql = Sql.Load("Registration/right.sql");
     private static readonly string FeatureSql = Sql.Load("Registration/feature.sql");
     private static readonly string HistorySql = Sql.Load("Registration/history.sql");
     private static readonly string LockSql = Sql.Load("Registration/lock.sql");
-    private static readonly string LockAreaSql = Sql.Load("Registration/lock_area.sql");
     private static readonly string CloseVersionSql = Sql.Load("Registration/close_version.sql");
     private static readonly string NewVersionSql = Sql.Load("Registration/new_version.sql");
     private static readonly string IdempotencyGetSql = Sql.Load("Registration/idempotency_get.sql");
@@ -109,21 +106,13 @@ public static class RegistrationApi
     internal static bool IsStaff(ClaimsPrincipal user) =>
         user.Identity?.IsAuthenticated == true && (user.IsInRole("land-officer") || user.IsInRole("supervisor") || user.IsInRole("admin"));
 
-    private static bool MayWorkIn(ClaimsPrincipal user, string slug, string district) =>
-        user.FindAll("districts").Any(c => c.Value == "*" || c.Value == slug + ":" + district);
+    /// <summary>403 unless the user has one of <paramref name="roles"/> and is assigned to the district (the same check
+    /// the CLI makes, <see cref="PropertyWrites.Forbidden"/>).</summary>
+    internal static IResult? Forbidden(ClaimsPrincipal user, string[] roles, string slug, string district) =>
+        PropertyWrites.Forbidden([.. roles.Where(user.IsInRole)], user.FindAll("districts").Select(c => c.Value), roles, slug, district) is { } p
+            ? P.From(p) : null;
 
-    internal static IResult? Forbidden(ClaimsPrincipal user, string[] roles, string slug, string district)
-    {
-        if (!roles.Any(user.IsInRole))
-            return P.Problem(StatusCodes.Status403Forbidden, P.ForbiddenRole, "Role not allowed",
-                $"This needs the role {string.Join(" or ", roles)}.");
-        if (!MayWorkIn(user, slug, district))
-            return P.Problem(StatusCodes.Status403Forbidden, P.ForbiddenDistrict, "District not assigned",
-                $"You are not assigned to district {slug}:{district}.");
-        return null;
-    }
-
-    internal static readonly string[] Writers = ["land-officer", "admin"];
+    internal static readonly string[] Writers = PropertyWrites.Writers;
     internal static readonly string[] Approvers = ["supervisor", "admin"];
 
     // ---- request reading ----
@@ -237,17 +226,8 @@ public static class RegistrationApi
         if (crsProblem is not null) return crsProblem;
         if (input.CoordinateProblem(srid) is { } outOfRange) return P.Unprocessable(P.InvalidGeoJson, "Coordinates out of range", outOfRange);
 
-        int cityId;
-        string cityCode;
-        await using (var cmd = db.CreateCommand(CitySql))
-        {
-            cmd.Parameters.Add(new NpgsqlParameter { Value = input.City!, NpgsqlDbType = NpgsqlDbType.Text });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            if (!await reader.ReadAsync(ct))
-                return P.Unprocessable(Problems.CityNotFound, "City not found", $"There is no city with the slug '{input.City}'.");
-            cityId = reader.GetInt32(0);
-            cityCode = reader.GetString(1);
-        }
+        if (await PropertyWrites.CityAsync(db, input.City!, ct) is not var (cityId, cityCode))
+            return P.Unprocessable(Problems.CityNotFound, "City not found", $"There is no city with the slug '{input.City}'.");
         if (Forbidden(user, Writers, input.City!, input.District!) is { } forbidden) return forbidden;
 
         var key = http.Request.Headers["Idempotency-Key"].ToString();
@@ -256,14 +236,14 @@ public static class RegistrationApi
         var (snapM, snapProblem) = ReadSnap(http.Request);
         if (snapProblem is not null) return snapProblem;
         var (candidate, geometryProblem) = await RegistrationRules.NormalizeAsync(db, input.GeometryJson!, srid, Repair(http.Request), ct);
-        if (geometryProblem is not null) return geometryProblem;
+        if (geometryProblem is not null) return P.From(geometryProblem);
 
-        var code = $"{cityCode}-{input.District}-{input.Block}-{input.Parcel}";
+        var code = PropertyWrites.CodeOf(cityCode, input);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         // Registrations whose parcels could overlap (or that share a code or an Idempotency-Key) run one after the other,
         // so two cannot both pass the overlap check; parcels far apart are registered side by side.
-        await LockAreaAsync(conn, tx, cityId, candidate!.Ewkb, snapM, key.Length > 0 ? [$"code:{code}", $"key:{UserId(user)}:{key}"] : [$"code:{code}"], ct);
+        await PropertyWrites.LockAreaAsync(conn, tx, cityId, candidate!.Ewkb, snapM, key.Length > 0 ? [$"code:{code}", $"key:{UserId(user)}:{key}"] : [$"code:{code}"], ct);
 
         if (key.Length > 0)
         {
@@ -286,16 +266,11 @@ public static class RegistrationApi
             }
         }
 
-        (candidate, var snap) = await RegistrationRules.SnapAsync(conn, tx, candidate!, cityId, null, snapM, ct);
-        if (await RegistrationRules.CheckAsync(conn, tx, candidate, cityId, input.City!, input.District!, code, null, ct) is { } ruleProblem)
-            return ruleProblem;
+        var (registered, ruleProblem) = await PropertyWrites.WriteNewAsync(conn, tx, cityId, cityCode, input, candidate!, snapM, UserId(user), ct);
+        if (ruleProblem is not null) return P.From(ruleProblem);
+        var (id, version) = (registered!.Id, registered.Version);
 
-        var (id, version) = await InsertAsync(conn, tx, cityId, code, input.District!, input.Block!, input.Parcel!,
-            input.AttributesJson ?? "{}", candidate.Ewkb, UserId(user), ct, input.SourcesJson);
-        foreach (var right in input.Rights)
-            await AddRightAsync(conn, tx, cityId, id, right, null, ct);
-
-        var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The new property cannot be read back."), candidate.Repair, snap);
+        var feature = WithRepair(await FeatureAsync(conn, tx, id, null, true, ct) ?? throw new InvalidOperationException("The new property cannot be read back."), registered.Repair, registered.Snap);
         var location = "/api/properties/" + id.ToString(CultureInfo.InvariantCulture);
         if (key.Length > 0)
         {
@@ -370,7 +345,7 @@ public static class RegistrationApi
         if (input.GeometryJson is not null)
         {
             (candidate, var geometryProblem) = await RegistrationRules.NormalizeAsync(db, input.GeometryJson, srid, Repair(http.Request), ct);
-            if (geometryProblem is not null) return geometryProblem;
+            if (geometryProblem is not null) return P.From(geometryProblem);
         }
         return await ChangeAsync(id, http, db, expected, Writers, ct, async (conn, tx, row) =>
         {
@@ -381,7 +356,7 @@ public static class RegistrationApi
             {
                 (candidate, snap) = await RegistrationRules.SnapAsync(conn, tx, candidate, row.CityId, id, snapM, ct);
                 if (await RegistrationRules.CheckAsync(conn, tx, candidate, row.CityId, row.Slug, row.District, row.Code, id, ct) is { } ruleProblem)
-                    return (null, ruleProblem);
+                    return (null, P.From(ruleProblem));
             }
             return (new Change(candidate?.Ewkb, input.AttributesJson, null, input.Reason!, candidate?.Repair, snap, input.SourcesJson), null);
         });
@@ -454,25 +429,6 @@ public static class RegistrationApi
         return Results.Text(feature, GeoJson);
     }
 
-    /// <summary>Inserts a new surveyed property (its version 1 comes from the insert trigger); returns its id and version.</summary>
-    internal static async Task<(long Id, int Version)> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, string code,
-        string district, string block, string parcel, string attributesJson, byte[] ewkb, string user, CancellationToken ct, string? sourcesJson = null)
-    {
-        await using var insert = new NpgsqlCommand(InsertSql, conn, tx);
-        insert.Parameters.Add(new NpgsqlParameter { Value = cityId });
-        insert.Parameters.Add(new NpgsqlParameter { Value = code, NpgsqlDbType = NpgsqlDbType.Text });
-        insert.Parameters.Add(new NpgsqlParameter { Value = district, NpgsqlDbType = NpgsqlDbType.Text });
-        insert.Parameters.Add(new NpgsqlParameter { Value = block, NpgsqlDbType = NpgsqlDbType.Text });
-        insert.Parameters.Add(new NpgsqlParameter { Value = parcel, NpgsqlDbType = NpgsqlDbType.Text });
-        insert.Parameters.Add(new NpgsqlParameter { Value = attributesJson, NpgsqlDbType = NpgsqlDbType.Text });
-        insert.Parameters.Add(new NpgsqlParameter { Value = ewkb, NpgsqlDbType = NpgsqlDbType.Bytea });
-        insert.Parameters.Add(new NpgsqlParameter { Value = user, NpgsqlDbType = NpgsqlDbType.Text });
-        insert.Parameters.Add(new NpgsqlParameter { Value = (object?)sourcesJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        await using var reader = await insert.ExecuteReaderAsync(ct);
-        await reader.ReadAsync(ct);
-        return (reader.GetInt64(0), reader.GetInt32(1));
-    }
-
     /// <summary>Closes the current version of property <paramref name="id"/> and writes the next one (a null geometry,
     /// attributes, status or source documents in <paramref name="change"/> keep the current); returns its number.</summary>
     internal static async Task<int> WriteVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long id, Change change, string user, CancellationToken ct)
@@ -495,23 +451,6 @@ public static class RegistrationApi
         return (int)(await next.ExecuteScalarAsync(ct))!;
     }
 
-    /// <summary>Writes a new party and its right on property <paramref name="propertyId"/>, valid from now (the
-    /// transaction's instant) until <paramref name="until"/> (a lease's end) or until closed.</summary>
-    internal static async Task AddRightAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long propertyId, RightInput right,
-        DateTimeOffset? until, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(RightSql, conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = right.PartyKind, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = right.PartyName, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)right.IdDocument ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = propertyId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = right.Kind, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = right.Share, NpgsqlDbType = NpgsqlDbType.Numeric });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)until ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
-
     internal static async Task<Row?> LockRowAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(LockSql, conn, tx);
@@ -520,19 +459,6 @@ public static class RegistrationApi
         if (!await reader.ReadAsync(ct)) return null;
         return new Row(reader.GetInt32(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
             reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetString(6));
-    }
-
-    /// <summary>Locks the grid cells the geometry's box touches (and the names) for this transaction; the city lock is
-    /// taken shared, so whole-city writers (<see cref="LockCityAsync"/>) still exclude it. See migration 0060.</summary>
-    internal static async Task LockAreaAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, byte[] ewkb, double snapM, string[] names, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(LockAreaSql, conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = ewkb, NpgsqlDbType = NpgsqlDbType.Bytea });
-        // Snapping may move vertices up to snapM; 1 m more for rounding and the survey tolerance.
-        cmd.Parameters.Add(new NpgsqlParameter { Value = snapM + 1.0 });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = names, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     internal static async Task LockCityAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, CancellationToken ct)

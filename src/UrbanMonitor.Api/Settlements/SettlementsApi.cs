@@ -16,12 +16,16 @@ public static class SettlementsApi
     private static readonly string AnalysisSql = Sql.Load("Settlements/analysis.sql");
     private static readonly string AnalysisAllSql = Sql.Load("Settlements/analysis_all.sql");
     private static readonly string SummarySql = Sql.Load("Settlements/summary.sql");
+    private static readonly string CompareSql = Sql.Load("Settlements/compare.sql");
 
     public static IEndpointRouteBuilder MapSettlementsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/settlements/{id:long}", Analysis).WithTags("Settlements").WithName("SettlementAnalysis")
             .WithSummary("One settlement's analysis (the planner's report as JSON): area, perimeter, compactness, densities, deprivations, survey rounds and change (?from=&to= rounds), districts, overlaps, properties inside, exposure, access")
             .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesProblem(StatusCodes.Status404NotFound);
+        app.MapGet("/api/settlements/{id:long}/rounds.geojson", Compare).WithTags("Settlements").WithName("SettlementRoundsCompared")
+            .WithSummary("Two survey rounds of a settlement for the map (?from=&to=, default the previous and the current): both outlines, the area added and the area lost, with areas in m²")
+            .Produces(StatusCodes.Status200OK, contentType: "application/geo+json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         app.MapGet("/api/settlements/{id:long}/report.html", Report).WithTags("Settlements").WithName("SettlementReport")
             .WithSummary("The planner's printable report of one settlement, with a map image")
             .Produces(StatusCodes.Status200OK, contentType: "text/html").ProducesProblem(StatusCodes.Status404NotFound);
@@ -29,7 +33,7 @@ public static class SettlementsApi
             .WithSummary("A map of the settlement and its surroundings (PNG, 800×600)")
             .Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
         app.MapGet("/api/cities/{slug}/settlements/analysis", AnalysisAll).WithTags("Settlements").WithName("SettlementsAnalysis")
-            .WithSummary("Every settlement of a city in one set-wise query: metrics, properties inside, nearest stop and facility of each kind")
+            .WithSummary("Every settlement of a city in one set-wise query: metrics, properties inside, certificates and service-charge collection, nearest stop and facility of each kind, shares within 500 m / 1 km of them")
             .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesProblem(StatusCodes.Status404NotFound);
         app.MapGet("/api/cities/{slug}/settlements/summary", Summary).WithTags("Settlements").WithName("SettlementSummary")
             .WithSummary("A city's settlements: count, area, population and its share of the city's, per city and per district")
@@ -55,6 +59,29 @@ public static class SettlementsApi
             return TypedResults.Problem(type: Problems.InvalidParameter, title: "Empty survey round", statusCode: StatusCodes.Status400BadRequest,
                 detail: "from and to name survey rounds (e.g. from=2010&to=2024); leave them out to compare the latest two.");
         return await AnalysisJsonAsync(db, id, from, to, ct) is { } json ? Results.Text(json, "application/json; charset=utf-8") : Missing(id);
+    }
+
+    internal static async Task<IResult> Compare(long id, string? from, string? to, NpgsqlDataSource db, CancellationToken ct)
+    {
+        if (from is { Length: 0 } || to is { Length: 0 })
+            return TypedResults.Problem(type: Problems.InvalidParameter, title: "Empty survey round", statusCode: StatusCodes.Status400BadRequest,
+                detail: "from and to name survey rounds (e.g. from=2010&to=2024); leave them out to compare the latest two.");
+        await using var cmd = db.CreateCommand(CompareSql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)from ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)to ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        if (!r.GetBoolean(0)) return Missing(id);
+        if (r.IsDBNull(2) || r.IsDBNull(3))
+        {
+            var rounds = r.IsDBNull(1) ? [] : r.GetFieldValue<string[]>(1);
+            return TypedResults.Problem(type: Problems.NotFound, title: "Survey round not found", statusCode: StatusCodes.Status404NotFound,
+                detail: (from ?? to) is null
+                    ? $"Settlement {id} has no earlier survey round to compare with (rounds: {string.Join(", ", rounds)})."
+                    : $"Settlement {id} has no round {(r.IsDBNull(2) ? from ?? "before the current one" : to)}; its rounds: {string.Join(", ", rounds)}.");
+        }
+        return Results.Text(r.GetString(4), "application/geo+json; charset=utf-8");
     }
 
     internal static async Task<IResult> Report(long id, NpgsqlDataSource db, CancellationToken ct) =>

@@ -1,17 +1,11 @@
 -- One settlement's analysis as JSON ($1: settlement id; $2, $3: survey rounds to compare, NULL = the round before the
 -- current one and the current one). Areas and lengths in metres on the spheroid (geography);
--- access by straight-line distance (no street network yet). Population inside an area share assumes people are
--- spread evenly over the settlement (areal interpolation).
+-- access by straight-line distance, the 500 m / 1 km shares from the city's access coverage (migration 0076).
+-- Population inside an area share assumes people are spread evenly over the settlement (areal interpolation).
 WITH s AS (
     SELECT s.*, c.slug AS city, s.geom::geography AS g,
-           ST_Area(s.geom::geography) AS area_m2, ST_Perimeter(s.geom::geography) AS perimeter_m, z.utm,
-           ST_Transform(s.geom, z.utm) AS u,
-           -- Index-usable boxes around the settlement (the geography distance test alone cannot use the index).
-           ST_Transform(ST_Expand(ST_Transform(s.geom, z.utm), 510), 4326) AS near500,
-           ST_Transform(ST_Expand(ST_Transform(s.geom, z.utm), 1010), 4326) AS near1000
+           ST_Area(s.geom::geography) AS area_m2, ST_Perimeter(s.geom::geography) AS perimeter_m
     FROM settlements s JOIN cities c ON c.id = s.city_id
-    -- The settlement's UTM zone: buffers and coverage shares are computed there, in metres.
-    CROSS JOIN LATERAL (SELECT um_utm_srid(s.geom) AS utm) z
     WHERE s.id = $1
 )
 SELECT json_build_object(
@@ -83,7 +77,7 @@ SELECT json_build_object(
                 LEFT JOIN rights r ON r.city_id = p.city_id AND r.property_id = p.id AND r.valid_to IS NULL
                 WHERE p.city_id = s.city_id AND p.status <> 'retired' AND p.geom && s.geom AND ST_Intersects(ST_PointOnSurface(p.geom), s.geom)
                 GROUP BY 1) t),
-            'certificatesAndServiceCharges', 'not computed: the certificate and service-charge tables are not on main yet')
+            'registry', um_settlement_registry_figures(s.city_id, s.geom))
         FROM (SELECT p.status AS st, count(*) AS n
               FROM properties p
               WHERE p.city_id = s.city_id AND p.geom && s.geom AND ST_Intersects(ST_PointOnSurface(p.geom), s.geom)
@@ -98,23 +92,24 @@ SELECT json_build_object(
         CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(h.geom, s.geom)::geography) AS a) x
         WHERE x.a > 0.01), '[]'::json),
     'access', json_build_object(
-        'method', 'straight-line distance from the settlement boundary (0 when inside); shares of the settlement area within 500 m and 1 km of a stop, computed in the settlement''s UTM zone',
+        'method', 'straight-line distance from the settlement boundary (0 when inside); shares of the settlement area within 500 m and 1 km (straight line) of a stop or of a facility of each kind, measured in the city''s UTM zone; null when the city has no such layer',
         'transit', (
             SELECT json_build_object(
                 'nearestStopM', (SELECT round(ST_Distance(t.geom::geography, s.g)::numeric, 1) FROM transit_stops t
                                  WHERE t.city_id = s.city_id ORDER BY t.geom <-> s.geom LIMIT 1),
                 'nearestHighCapacityStopM', (SELECT round(ST_Distance(t.geom::geography, s.g)::numeric, 1) FROM transit_stops t
                                  WHERE t.city_id = s.city_id AND t.capacity = 'high' ORDER BY t.geom <-> s.geom LIMIT 1),
-                'shareWithin500m', (SELECT coalesce(round((ST_Area(ST_Intersection(s.u, ST_Buffer(ST_Collect(ST_Transform(t.geom, s.utm)), 500, 'quad_segs=8')))
-                                                  / nullif(ST_Area(s.u), 0))::numeric, 4), 0)
-                                    FROM transit_stops t WHERE t.city_id = s.city_id AND t.geom && s.near500 AND ST_DWithin(t.geom::geography, s.g, 500)),
-                'shareWithin1km', (SELECT coalesce(round((ST_Area(ST_Intersection(s.u, ST_Buffer(ST_Collect(ST_Transform(t.geom, s.utm)), 1000, 'quad_segs=8')))
-                                                 / nullif(ST_Area(s.u), 0))::numeric, 4), 0)
-                                   FROM transit_stops t WHERE t.city_id = s.city_id AND t.geom && s.near1000 AND ST_DWithin(t.geom::geography, s.g, 1000)))),
+                'shareWithin500m', round(um_coverage_share(s.city_id, 'transit', 500, s.geom)::numeric, 4),
+                'shareWithin1km', round(um_coverage_share(s.city_id, 'transit', 1000, s.geom)::numeric, 4))),
         'facilities', coalesce((
             SELECT json_object_agg(k.kind, (
                 SELECT round(ST_Distance(f.geom::geography, s.g)::numeric, 1) FROM facilities f
                 WHERE f.city_id = s.city_id AND f.kind = k.kind ORDER BY f.geom <-> s.geom LIMIT 1))
+            FROM (SELECT DISTINCT kind FROM facilities WHERE city_id = s.city_id) k), '{}'::json),
+        'facilityCoverage', coalesce((
+            SELECT json_object_agg(k.kind, json_build_object(
+                'shareWithin500m', round(um_coverage_share(s.city_id, 'facility:' || k.kind, 500, s.geom)::numeric, 4),
+                'shareWithin1km', round(um_coverage_share(s.city_id, 'facility:' || k.kind, 1000, s.geom)::numeric, 4)))
             FROM (SELECT DISTINCT kind FROM facilities WHERE city_id = s.city_id) k), '{}'::json)),
     'links', json_build_array(
         json_build_object('rel', 'self', 'type', 'application/json', 'href', '/api/settlements/' || s.id),

@@ -1,7 +1,8 @@
 -- Every settlement of a city in one set-wise statement ($1: city slug): metrics in metres and people, properties
 -- inside by status (a parcel counts where its point on surface lies), nearest transit stop and nearest facility of
--- each kind (straight-line, by the GiST index: KNN then geodesic distance). One JSON array, one row per settlement.
--- The 500 m / 1 km coverage shares need a union of buffers per settlement and are in the per-settlement analysis.
+-- each kind (straight-line, by the GiST index: KNN then geodesic distance), the shares of the settlement within 500 m /
+-- 1 km of a stop and of each facility kind (from the city's access coverage, migration 0076), and what the registry
+-- says (certificates, service-charge collection; migration 0077). One JSON array, one row per settlement.
 WITH c AS (SELECT id FROM cities WHERE slug = $1),
      s AS (SELECT s.*, ST_Area(s.geom::geography) AS area_m2, ST_Perimeter(s.geom::geography) AS perimeter_m
            FROM settlements s JOIN c ON c.id = s.city_id),
@@ -25,7 +26,15 @@ SELECT coalesce(json_agg(json_build_object(
                      WHERE t.city_id = s.city_id ORDER BY t.geom <-> s.geom LIMIT 1),
     'nearestFacilityM', (SELECT json_object_agg(k.kind, (
                              SELECT round(ST_Distance(f.geom::geography, s.geom::geography)::numeric, 1) FROM facilities f
-                             WHERE f.city_id = s.city_id AND f.kind = k.kind ORDER BY f.geom <-> s.geom LIMIT 1)) FROM kinds k)
+                             WHERE f.city_id = s.city_id AND f.kind = k.kind ORDER BY f.geom <-> s.geom LIMIT 1)) FROM kinds k),
+    'accessCoverage', json_build_object(
+        'transit', json_build_object(
+            'within500m', round(um_coverage_share(s.city_id, 'transit', 500, s.geom)::numeric, 4),
+            'within1km', round(um_coverage_share(s.city_id, 'transit', 1000, s.geom)::numeric, 4)),
+        'facilities', (SELECT json_object_agg(k.kind, json_build_object(
+            'within500m', round(um_coverage_share(s.city_id, 'facility:' || k.kind, 500, s.geom)::numeric, 4),
+            'within1km', round(um_coverage_share(s.city_id, 'facility:' || k.kind, 1000, s.geom)::numeric, 4))) FROM kinds k)),
+    'registry', um_settlement_registry_figures(s.city_id, s.geom)
 ) ORDER BY s.id), '[]'::json)::text
 FROM s LEFT JOIN props p ON p.id = s.id
 HAVING EXISTS (SELECT 1 FROM c);

@@ -15,6 +15,13 @@ namespace UrbanMonitor.Api.Tiles;
 public sealed record TileLayer(LayerDefinition Layer, int MinZoom, int MaxZoom, int FeatureCap)
 {
     public string Id => Layer.Id;
+
+    /// <summary>For the <c>indicators</c> layer: the indicator code (from the catalogue) whose stored values it carries.</summary>
+    public string? Indicator { get; init; }
+
+    /// <summary>The layer's name in cache keys, layer lists and <c>layer_versions</c>: the id, or
+    /// <c>indicators:{code}</c> for one indicator's choropleth (each indicator has its own tiles and data version).</summary>
+    public string CacheId => Indicator is null ? Id : $"{Id}:{Indicator}";
 }
 
 /// <summary>The tiled layers: every catalogue layer that has a maintained <c>geom3857</c> column (0003_tiles.sql).</summary>
@@ -43,7 +50,23 @@ public static class TileLayers
         .Select(l => new TileLayer(l, Settings[l.Id].Min, Settings[l.Id].Max, Settings[l.Id].Cap))
         .ToArray();
 
-    private static readonly Dictionary<string, TileLayer> ById = All.ToDictionary(l => l.Id, StringComparer.Ordinal);
+    /// <summary>
+    /// The district choropleth of one indicator (<c>?indicator=11.1.1</c>): each district with its stored result
+    /// (<c>indicator_results</c>). Not in <see cref="All"/>, which lists layers whose tiles need no parameter (offline
+    /// packages, raster styles, the OGC collections); served as vector tiles only.
+    /// </summary>
+    public static TileLayer Indicators { get; } = new(new LayerDefinition("indicators", "districts", "Indicator choropleth",
+        "Districts with the stored value of one indicator (?indicator=code): a choropleth.", "MultiPolygon",
+        [
+            new("code", "string", "District code."),
+            new("name", "string", "District name."),
+            new("indicator", "string", "Indicator code (GET /api/indicators)."),
+            new("value", "number", "The stored value; absent when the data cannot give one (see reason)."),
+            new("unit", "string", "Unit of the value: %, ratio, persons/km², …"),
+            new("reason", "string", "Why there is no value, when there is none."),
+        ]), 4, 20, 2_000);
+
+    private static readonly Dictionary<string, TileLayer> ById = All.Append(Indicators).ToDictionary(l => l.Id, StringComparer.Ordinal);
 
     public static bool TryGet(string id, out TileLayer layer) => ById.TryGetValue(id, out layer!);
 }

@@ -24,6 +24,8 @@ internal sealed class TileQueries(NpgsqlDataSource db)
     private static readonly string TileJsonTemplate = Sql.Load("Tiles/tilejson.sql");
     private static readonly string VersionsSql = Sql.Load("Tiles/versions.sql");
     private static readonly string VersionSql = Sql.Load("Tiles/version.sql");
+    private static readonly string IndicatorMvtSql = Sql.Load("Tiles/indicator_mvt.sql");
+    private static readonly string IndicatorTileJsonSql = Sql.Load("Tiles/indicator_tilejson.sql");
 
     private static readonly Dictionary<string, string> Mvt = TileLayers.All.ToDictionary(l => l.Id, l => MvtTemplate
         .Replace("{{table}}", Quote(l.Layer.Table), StringComparison.Ordinal)
@@ -38,6 +40,7 @@ internal sealed class TileQueries(NpgsqlDataSource db)
     /// <summary>The MVT bytes of one layer of one tile; empty when no feature touches it.</summary>
     public async Task<byte[]> MvtAsync(TileLayer layer, int z, int x, int y, CancellationToken ct)
     {
+        if (layer.Indicator is { } indicator) return await IndicatorMvtAsync(layer, indicator, z, x, y, ct);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var cmd = new NpgsqlCommand(Mvt[layer.Id], conn);
         AddTile(cmd, z, x, y, layer.FeatureCap);
@@ -45,6 +48,27 @@ internal sealed class TileQueries(NpgsqlDataSource db)
         // Prepared once per pooled connection (Npgsql keeps it), as pgbench -M prepared does: no parse and plan per tile.
         await cmd.PrepareAsync(ct);
         return await cmd.ExecuteScalarAsync(ct) as byte[] ?? [];
+    }
+
+    // The indicators layer: districts with the stored value of one indicator (its code a parameter, checked against the
+    // catalogue by the caller).
+    private async Task<byte[]> IndicatorMvtAsync(TileLayer layer, string indicator, int z, int x, int y, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand(IndicatorMvtSql);
+        AddTile(cmd, z, x, y, layer.FeatureCap);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = indicator, NpgsqlDbType = NpgsqlDbType.Text });
+        return await cmd.ExecuteScalarAsync(ct) as byte[] ?? [];
+    }
+
+    /// <summary>Version, attribution and extent of one indicator's choropleth (extent: districts with a stored result).</summary>
+    public async Task<LayerSummary> IndicatorSummaryAsync(string indicator, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand(IndicatorTileJsonSql);
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = indicator, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return new LayerSummary(reader.IsDBNull(0) ? 1 : reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1),
+            reader.IsDBNull(2) ? null : [reader.GetDouble(2), reader.GetDouble(3), reader.GetDouble(4), reader.GetDouble(5)]);
     }
 
     /// <summary>The MVT bytes of one layer as it was at <paramref name="at"/> (layers without history: as they are now).</summary>

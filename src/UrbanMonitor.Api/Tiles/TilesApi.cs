@@ -117,8 +117,16 @@ public static partial class TilesApi
             if (!TileLayers.TryGet(id, out var layer))
                 return Problem(StatusCodes.Status404NotFound, Problems.LayerNotFound, "Layer not found",
                     $"There is no tiled layer '{id}'. Layers: {string.Join(", ", TileLayers.All.Select(l => l.Id))}.");
-            if (layers.Contains(layer))
+            if (layers.Any(l => l.Id == layer.Id))
                 return Problem(StatusCodes.Status400BadRequest, Problems.BadTileRequest, "Bad tile request", $"Layer '{id}' is named twice.");
+            if (layer == TileLayers.Indicators)
+            {
+                if (IndicatorOf(http.Request, out var indicator) is { } bad) return bad;
+                if (format != TileFormat.Mvt)
+                    return Problem(StatusCodes.Status400BadRequest, Problems.BadTileRequest, "Vector tiles only",
+                        "The indicators choropleth is served as vector tiles (.mvt) only; the client colours it.");
+                layer = layer with { Indicator = indicator };
+            }
             layers.Add(layer);
         }
         if (z > TileMath.MaxZoom || !TileMath.IsValid(z, x, y))
@@ -134,7 +142,7 @@ public static partial class TilesApi
         if (http.Request.Query.ContainsKey("at"))
             return await ServeAtAsync(layers, z, x, y, format, http, queries, ct);
 
-        var key = new TileKey(string.Join(',', layers.Select(l => l.Id)), z, x, y, format);
+        var key = new TileKey(string.Join(',', layers.Select(l => l.CacheId)), z, x, y, format);
         // The work is shared by every request for the tile, so no one request's cancellation stops it.
         // An unreachable database ends in 503 with Retry-After (Hosting/Limits.cs, DatabaseUnavailableHandler).
         var entry = await cache.GetOrAddAsync(key, () => format == TileFormat.Mvt
@@ -177,7 +185,7 @@ public static partial class TilesApi
         var parts = new List<byte[]>(layers.Count);
         foreach (var layer in layers)
         {
-            var part = await cache.GetOrAddAsync(new TileKey(layer.Id, z, x, y, TileFormat.Mvt), () => queries.MvtAsync(layer, z, x, y, ct));
+            var part = await cache.GetOrAddAsync(new TileKey(layer.CacheId, z, x, y, TileFormat.Mvt), () => queries.MvtAsync(layer, z, x, y, ct));
             parts.Add(part.Bytes);
         }
         var all = new byte[parts.Sum(p => p.Length)];
@@ -239,14 +247,36 @@ public static partial class TilesApi
         return false;
     }
 
+    /// <summary>The indicator code of <c>?indicator=</c>, checked against the catalogue; a 400 problem when it is
+    /// missing or unknown.</summary>
+    private static IResult? IndicatorOf(HttpRequest request, out string indicator)
+    {
+        indicator = request.Query["indicator"].ToString();
+        var known = string.Join(", ", UrbanMonitor.Database.Indicators.IndicatorEngine.Catalogue.Select(d => d.Code));
+        if (indicator.Length == 0)
+            return Problem(StatusCodes.Status400BadRequest, Problems.BadTileRequest, "Indicator missing",
+                $"The indicators layer needs ?indicator={{code}}, one of: {known}.");
+        if (UrbanMonitor.Database.Indicators.IndicatorEngine.Find(indicator) is null)
+            return Problem(StatusCodes.Status400BadRequest, Problems.BadTileRequest, "Unknown indicator",
+                $"There is no indicator '{indicator}'. Indicators: {known}.");
+        return null;
+    }
+
     internal static async Task<IResult> GetTileJson(string file, HttpContext http, TileQueries queries, CancellationToken ct)
     {
         if (!file.EndsWith(".json", StringComparison.Ordinal) || !TileLayers.TryGet(file[..^".json".Length], out var layer))
             return Problem(StatusCodes.Status404NotFound, Problems.LayerNotFound, "Layer not found",
-                $"There is no TileJSON '{file}'. Ask /tiles/{{layer}}.json for one of: {string.Join(", ", TileLayers.All.Select(l => l.Id))}.");
-        var summary = await queries.SummaryAsync(layer, ct);
+                $"There is no TileJSON '{file}'. Ask /tiles/{{layer}}.json for one of: {string.Join(", ", TileLayers.All.Select(l => l.Id))}, indicators?indicator={{code}}.");
+        string? indicator = null;
+        if (layer == TileLayers.Indicators)
+        {
+            if (IndicatorOf(http.Request, out var code) is { } bad) return bad;
+            indicator = code;
+        }
+        var summary = indicator is null ? await queries.SummaryAsync(layer, ct) : await queries.IndicatorSummaryAsync(indicator, ct);
         var baseUrl = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}";
-        var v = summary.Version.ToString(CultureInfo.InvariantCulture);
+        // The indicator code is part of every tile URL (and so of every cache key); v is that indicator's own version.
+        var v = (indicator is null ? "" : "indicator=" + Uri.EscapeDataString(indicator) + "&") + "v=" + summary.Version.ToString(CultureInfo.InvariantCulture);
         var bounds = summary.Bounds ?? [-180, -TileMath.MaxLatitude, 180, TileMath.MaxLatitude];
         var centerZoom = Math.Max(layer.MinZoom, Math.Min(layer.MaxZoom, 16));
         var doc = new Dictionary<string, object?>
@@ -257,7 +287,7 @@ public static partial class TilesApi
             ["version"] = "1.0.0",
             ["attribution"] = summary.Attribution ?? "UrbanMonitor",
             ["scheme"] = "xyz",
-            ["tiles"] = new[] { $"{baseUrl}/tiles/{layer.Id}/{{z}}/{{x}}/{{y}}.mvt?v={v}" },
+            ["tiles"] = new[] { $"{baseUrl}/tiles/{layer.Id}/{{z}}/{{x}}/{{y}}.mvt?{v}" },
             ["minzoom"] = layer.MinZoom,
             ["maxzoom"] = layer.MaxZoom,
             ["bounds"] = bounds.Select(b => Math.Round(b, 6)).ToArray(),
@@ -273,12 +303,20 @@ public static partial class TilesApi
                     ["fields"] = layer.Layer.PublicColumns.ToDictionary(c => c.Name, c => c.Description),
                 },
             },
-            ["raster_tiles"] = new[]
+            ["raster_tiles"] = indicator is not null ? null : new[]
             {
-                $"{baseUrl}/tiles/{layer.Id}/{{z}}/{{x}}/{{y}}.png?v={v}",
-                $"{baseUrl}/tiles/{layer.Id}/{{z}}/{{x}}/{{y}}@2x.png?v={v}",
+                $"{baseUrl}/tiles/{layer.Id}/{{z}}/{{x}}/{{y}}.png?{v}",
+                $"{baseUrl}/tiles/{layer.Id}/{{z}}/{{x}}/{{y}}@2x.png?{v}",
             },
         };
+        if (indicator is not null)
+        {
+            doc.Remove("raster_tiles");
+            var d = UrbanMonitor.Database.Indicators.IndicatorEngine.Find(indicator)!;
+            doc["name"] = $"{d.Code} {d.Name} by district";
+            doc["description"] = $"{d.Definition} Unit: {d.Unit}. Stored results (method {d.MethodVersion}); districts without one are not drawn.";
+            doc["attribution"] = $"UrbanMonitor indicator {d.Code} (method {d.MethodVersion}); districts: {summary.Attribution ?? "UrbanMonitor"}";
+        }
         http.Response.Headers.AccessControlAllowOrigin = "*";
         http.Response.Headers.CacheControl = "public, max-age=60";
         return Results.Json(doc, contentType: "application/json");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
+using UrbanMonitor.Database.Registration;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Registration;
@@ -36,7 +37,7 @@ internal static class Subdivision
         var (srid, crsProblem) = R.ReadCrs(request);
         if (crsProblem is not null) return (null, crsProblem);
         var (candidate, problem) = await RegistrationRules.NormalizeAsync(db, geometry.GetRawText(), srid, false, ct);
-        return problem is not null ? (null, problem) : (candidate!.Ewkb, null);
+        return problem is not null ? (null, P.From(problem)) : (candidate!.Ewkb, null);
     }
 
     /// <summary>Checks the part against the parent: inside it (within the split tolerance), a real piece of it and not the
@@ -93,7 +94,7 @@ internal static class Subdivision
         await PropertyLineageApi.CarryRightsAsync(conn, tx, row.CityId, property, children![0], null, ct);
         await PropertyLineageApi.CarryRightsAsync(conn, tx, row.CityId, property, children[1], EncumbranceKinds, ct);
         foreach (var buyer in changes.Open)
-            await R.AddRightAsync(conn, tx, row.CityId, children[1], new RightInput(buyer.Kind, buyer.Share, buyer.PartyKind, buyer.PartyName, buyer.IdDocument), buyer.Until, ct);
+            await PropertyWrites.AddRightAsync(conn, tx, row.CityId, children[1], new RightInput(buyer.Kind, buyer.Share, buyer.PartyKind, buyer.PartyName, buyer.IdDocument), buyer.Until, ct);
         foreach (var child in children)
             await R.WriteVersionAsync(conn, tx, row.CityId, child, new R.Change(null, null, "registered", what, null), user, ct);
         await PropertyLineageApi.CloseRightsAsync(conn, tx, row.CityId, property, ct);

@@ -2,6 +2,7 @@ using UrbanMonitor.Api.Audit;
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
+using UrbanMonitor.Database.Registration;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Disputes;
 using UrbanMonitor.Api.Documents;
@@ -321,7 +322,7 @@ public static class TransactionsApi
                     await closeCmd.ExecuteNonQueryAsync(ct);
                 }
                 foreach (var r in changes.Open)
-                    await RegistrationApi.AddRightAsync(conn, tx, row.CityId, propertyId, new RightInput(r.Kind, r.Share, r.PartyKind, r.PartyName, r.IdDocument), r.Until, ct);
+                    await PropertyWrites.AddRightAsync(conn, tx, row.CityId, propertyId, new RightInput(r.Kind, r.Share, r.PartyKind, r.PartyName, r.IdDocument), r.Until, ct);
                 var reason = $"{t.Kind} (transaction {id})" + (t.Reason is { } why ? ": " + why : "");
                 version = await RegistrationApi.WriteVersionAsync(conn, tx, row.CityId, propertyId,
                     new RegistrationApi.Change(null, null, null, reason, null), RegistrationApi.UserId(http.User), ct);

@@ -2,36 +2,20 @@ using System.Globalization;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
-using UrbanMonitor.Api.Hosting;
 
-namespace UrbanMonitor.Api.Registration;
+namespace UrbanMonitor.Database.Registration;
 
-/// <summary>Stable RFC 9457 problem types of registration.</summary>
-public static class RegistrationProblems
+/// <summary>
+/// Why a registration was refused, independent of how it was asked for: the HTTP status the service answers with, the
+/// problem type's name (the service prefixes it to make the RFC 9457 type URI; the CLI prints it), a title, the reason
+/// in plain words, and the details (conflicting parcels, the location of an invalid vertex …).
+/// </summary>
+public sealed record RuleProblem(int Status, string Name, string Title, string Detail, IDictionary<string, object?>? Extensions = null)
 {
-    public const string InvalidGeoJson = Problems.Prefix + "invalid-geojson";
-    public const string GeometryType = Problems.Prefix + "geometry-type";
-    public const string InvalidGeometry = Problems.Prefix + "invalid-geometry";
-    public const string OutsideDistrict = Problems.Prefix + "outside-district";
-    public const string ImplausibleArea = Problems.Prefix + "implausible-area";
-    public const string Overlap = Problems.Prefix + "overlap";
-    public const string CodeTaken = Problems.Prefix + "code-taken";
-    public const string DistrictNotFound = Problems.Prefix + "district-not-found";
-    public const string InvalidProperty = Problems.Prefix + "invalid-property";
-    public const string PropertyNotFound = Problems.Prefix + "property-not-found";
-    public const string ForbiddenDistrict = Problems.Prefix + "forbidden-district";
-    public const string ForbiddenRole = Problems.Prefix + "forbidden-role";
-    public const string FourEyes = Problems.Prefix + "four-eyes";
-    public const string StatusConflict = Problems.Prefix + "status-conflict";
-    public const string PreconditionRequired = Problems.Prefix + "precondition-required";
-    public const string PreconditionFailed = Problems.Prefix + "precondition-failed";
-    public const string IdempotencyKeyReused = Problems.Prefix + "idempotency-key-reused";
+    public static RuleProblem Unprocessable(string name, string title, string detail, IDictionary<string, object?>? extensions = null) =>
+        new(422, name, title, detail, extensions);
 
-    public static IResult Problem(int status, string type, string title, string detail, IDictionary<string, object?>? extensions = null) =>
-        TypedResults.Problem(detail: detail, statusCode: status, title: title, type: type, extensions: extensions);
-
-    public static IResult Unprocessable(string type, string title, string detail, IDictionary<string, object?>? extensions = null) =>
-        Problem(StatusCodes.Status422UnprocessableEntity, type, title, detail, extensions);
+    public override string ToString() => $"{Name}: {Detail}";
 }
 
 /// <summary>
@@ -46,9 +30,9 @@ public static class RegistrationRules
     public const double MinAreaM2 = 10;
     public const double MaxAreaM2 = 1_000_000;
 
-    private static readonly string NormalizeSql = Sql.Load("Registration/normalize.sql");
-    private static readonly string RulesSql = Sql.Load("Registration/rules.sql");
-    private static readonly string SnapSql = Sql.Load("Registration/snap.sql");
+    private static readonly string NormalizeSql = Embedded("normalize.sql");
+    private static readonly string RulesSql = Embedded("rules.sql");
+    private static readonly string SnapSql = Embedded("snap.sql");
 
     /// <summary>Vertices within this distance (m) of an active neighbour snap to it unless the request says otherwise.</summary>
     public const double DefaultSnapM = 0.2;
@@ -58,7 +42,7 @@ public static class RegistrationRules
     public sealed record Candidate(byte[] Ewkb, Dictionary<string, object?>? Repair);
 
     /// <summary>Parses and checks the type and validity; returns the candidate or the 422 problem.</summary>
-    public static async Task<(Candidate? Candidate, IResult? Problem)> NormalizeAsync(
+    public static async Task<(Candidate? Candidate, RuleProblem? Problem)> NormalizeAsync(
         NpgsqlDataSource db, string geoJson, int srid, bool repair, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand(NormalizeSql);
@@ -75,10 +59,10 @@ public static class RegistrationRules
             var reason = reader.IsDBNull(3) ? null : reader.GetString(3);
             var location = reader.IsDBNull(4) ? null : reader.GetString(4);
             if (type is not ("POLYGON" or "MULTIPOLYGON") || empty)
-                return (null, RegistrationProblems.Unprocessable(RegistrationProblems.GeometryType, "Not a polygon",
+                return (null, RuleProblem.Unprocessable("geometry-type", "Not a polygon",
                     $"A parcel must be a non-empty Polygon or MultiPolygon; this geometry is {(empty ? "an empty " : "a ")}{type}."));
             if (!valid && !repair)
-                return (null, RegistrationProblems.Unprocessable(RegistrationProblems.InvalidGeometry, "Invalid geometry",
+                return (null, RuleProblem.Unprocessable("invalid-geometry", "Invalid geometry",
                     $"{reason}{(location is null ? "" : " at " + location)}. Fix it, or send ?repair=true to repair it with ST_MakeValid.",
                     new Dictionary<string, object?> { ["reason"] = reason, ["location"] = location }));
             var ewkb = (byte[])reader.GetValue(5);
@@ -92,7 +76,7 @@ public static class RegistrationRules
         }
         catch (PostgresException e) when (e.SqlState.StartsWith("XX", StringComparison.Ordinal) || e.SqlState.StartsWith("22", StringComparison.Ordinal))
         {
-            return (null, RegistrationProblems.Unprocessable(RegistrationProblems.InvalidGeoJson, "Unreadable geometry",
+            return (null, RuleProblem.Unprocessable("invalid-geojson", "Unreadable geometry",
                 "PostGIS cannot read the geometry: " + e.MessageText));
         }
     }
@@ -130,7 +114,7 @@ public static class RegistrationRules
     }
 
     /// <summary>Checks district, area, overlaps and code in the caller's transaction; null when every rule holds.</summary>
-    public static async Task<IResult?> CheckAsync(
+    public static async Task<RuleProblem?> CheckAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, Candidate candidate, int cityId, string citySlug, string district,
         string code, long? exclude, CancellationToken ct)
     {
@@ -144,14 +128,14 @@ public static class RegistrationRules
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         if (!reader.GetBoolean(0))
-            return RegistrationProblems.Unprocessable(RegistrationProblems.DistrictNotFound, "Unknown district",
+            return RuleProblem.Unprocessable("district-not-found", "Unknown district",
                 $"{citySlug} has no district '{district}'.");
         if (!reader.GetBoolean(1))
-            return RegistrationProblems.Unprocessable(RegistrationProblems.OutsideDistrict, "Outside its district",
+            return RuleProblem.Unprocessable("outside-district", "Outside its district",
                 $"The parcel is not inside district {citySlug}:{district} (1 m tolerance).");
         var area = reader.GetDouble(2);
         if (area is < MinAreaM2 or > MaxAreaM2)
-            return RegistrationProblems.Unprocessable(RegistrationProblems.ImplausibleArea, "Implausible area",
+            return RuleProblem.Unprocessable("implausible-area", "Implausible area",
                 string.Create(CultureInfo.InvariantCulture, $"The parcel's area is {area:0.##} m²; a parcel must have between {MinAreaM2:0} m² and {MaxAreaM2:0} m²."),
                 new Dictionary<string, object?> { ["areaM2"] = Math.Round(area, 2) });
         using var conflicts = JsonDocument.Parse(reader.GetString(3));
@@ -159,7 +143,7 @@ public static class RegistrationRules
         {
             var list = string.Join("; ", conflicts.RootElement.EnumerateArray().Select(c =>
                 string.Create(CultureInfo.InvariantCulture, $"{c.GetProperty("code").GetString()} by {c.GetProperty("overlapM2").GetDecimal()} m²")));
-            return RegistrationProblems.Unprocessable(RegistrationProblems.Overlap, "Overlaps registered parcels",
+            return RuleProblem.Unprocessable("overlap", "Overlaps registered parcels",
                 string.Create(CultureInfo.InvariantCulture, $"The parcel overlaps active parcels beyond the tolerance of {OverlapToleranceM2} m²: {list}."),
                 new Dictionary<string, object?>
                 {
@@ -168,8 +152,16 @@ public static class RegistrationRules
                 });
         }
         if (reader.GetBoolean(4))
-            return RegistrationProblems.Unprocessable(RegistrationProblems.CodeTaken, "Code already used",
+            return RuleProblem.Unprocessable("code-taken", "Code already used",
                 $"The code {code} is already used in {citySlug}; codes are never reused.");
         return null;
+    }
+
+    internal static string Embedded(string name)
+    {
+        using var stream = typeof(RegistrationRules).Assembly.GetManifestResourceStream("UrbanMonitor.Database.Registration." + name)
+            ?? throw new InvalidOperationException($"Embedded SQL {name} is missing from the build.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 }

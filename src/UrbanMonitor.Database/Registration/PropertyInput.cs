@@ -3,7 +3,7 @@ using System.Text.Json;
 using UrbanMonitor.Domain.Codes;
 using UrbanMonitor.Domain.Text;
 
-namespace UrbanMonitor.Api.Registration;
+namespace UrbanMonitor.Database.Registration;
 
 /// <summary>A party and its right on a property. <c>Share</c> is a fraction in (0, 1]; the shares of one property sum to 1.</summary>
 public sealed record RightInput(string Kind, decimal Share, string PartyKind, string PartyName, string? IdDocument);
