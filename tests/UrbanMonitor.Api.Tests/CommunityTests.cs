@@ -150,6 +150,34 @@ public class CommunityTests(RealDataTilesService service) : IClassFixture<RealDa
     }
 
     [Fact]
+    public async Task BadCouncilAndPlanInputIsA422SayingWhatAndWhereAndWritesNothing()
+    {
+        RequireData();
+        using var admin = Admin();
+        var (lon, lat) = await SettlementPointAsync("Rocinha");
+        var bowTie = new { type = "Polygon", coordinates = new[] { new[] { new[] { lon, lat }, new[] { lon + 0.001, lat + 0.001 }, new[] { lon + 0.001, lat }, new[] { lon, lat + 0.001 }, new[] { lon, lat } } } };
+        var invalid = await ProblemAsync(await admin.PostAsync($"/api/cities/{Rio}/councils", Body(new { code = "CDCT-B1", name = "x", geometry = bowTie }), Ct), HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("Self-intersection", invalid.GetProperty("detail").GetString());
+        Assert.StartsWith("POINT(", invalid.GetProperty("location").GetString());
+        var point = await ProblemAsync(await admin.PostAsync($"/api/cities/{Rio}/councils", Body(new { code = "CDCT-B1", name = "x", geometry = new { type = "Point", coordinates = new[] { lon, lat } } }), Ct), HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("urn:urbanmonitor:problem:geometry-type", point.GetProperty("type").GetString());
+        var missing = await ProblemAsync(await admin.PostAsync($"/api/cities/{Rio}/councils", Body(new { name = "x" }), Ct), HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("code is required", missing.GetProperty("detail").GetString());
+        Assert.Contains("geometry is required", missing.GetProperty("detail").GetString());
+        Assert.Equal(0L, await service.Db.ScalarAsync<long>("SELECT count(*) FROM councils WHERE code = 'CDCT-B1'"));
+
+        var id = await CouncilAsync(admin, "CDCT-B2", await RectangleAsync((lon, lat), 1000, 1000, 1100, 1100));
+        var plan = await ProblemAsync(await admin.PostAsync($"/api/councils/{id}/plans", Body(new { adoptedOn = "2026-02-30", needs = new[] { "water", "parking", "water" } }), Ct), HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("adoptedOn must be a date", plan.GetProperty("detail").GetString());
+        Assert.Contains("\"parking\" is not", plan.GetProperty("detail").GetString());
+        var twice = await ProblemAsync(await admin.PostAsync($"/api/councils/{id}/plans", Body(new { adoptedOn = "2026-02-01", needs = new[] { "water", "roads", "water" } }), Ct), HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("names water twice", twice.GetProperty("detail").GetString());
+        Assert.Equal(0L, await service.Db.ScalarAsync<long>("SELECT count(*) FROM community_action_plans WHERE council_id = $1", id));
+        var taken = await ProblemAsync(await admin.PostAsync($"/api/cities/{Rio}/councils", Body(new { code = "CDCT-B2", name = "again", geometry = await RectangleAsync((lon, lat), 1200, 1200, 1300, 1300) }), Ct), HttpStatusCode.Conflict);
+        Assert.Equal("urn:urbanmonitor:problem:code-taken", taken.GetProperty("type").GetString());
+    }
+
+    [Fact]
     public async Task ADisbursementOverTheContractIsRefusedWithItsReasonAndNothingIsWritten()
     {
         RequireData();
