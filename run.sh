@@ -20,7 +20,7 @@ if um_port_busy "$PORT"; then
   um_die "port $PORT on 127.0.0.1 is already in use, so UrbanMonitor cannot serve there. Another ./run.sh may still be running (stop it with Ctrl-C), or another program holds the port (see: ss -ltnp 'sport = :$PORT'). To use another port: URBANMONITOR_PORT=5081 ./run.sh" 1
 fi
 
-um_ensure_packages fonts-noto-core
+um_ensure_packages fonts-noto-core postgresql-15-pgrouting
 
 um_say "Building"
 um_build_viewer

@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$ROOT"
 . scripts/lib.sh
 
-um_ensure_packages gdal-bin fonts-noto-core chromium poppler-utils zbar-tools
+um_ensure_packages gdal-bin fonts-noto-core chromium poppler-utils zbar-tools postgresql-15-pgrouting
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/urbanmonitor-test.XXXXXX")
 chmod 755 "$WORK"   # the postgres user enters it

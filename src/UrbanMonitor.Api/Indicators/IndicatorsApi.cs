@@ -3,13 +3,14 @@ using System.Text;
 using System.Text.Json;
 using Npgsql;
 using UrbanMonitor.Api.Hosting;
+using UrbanMonitor.Api.Registration;
 using UrbanMonitor.Database.Indicators;
 
 namespace UrbanMonitor.Api.Indicators;
 
 /// <summary>
 /// Urban Monitoring Framework / SDG 11 indicators: <c>GET /api/indicators</c> (the catalogue),
-/// <c>/api/indicators/{code}?city=&amp;district=</c> (computed now, JSON or <c>?format=csv</c>), <c>…/explain</c> (the
+/// <c>/api/indicators/{code}?city=&amp;district=&amp;at=</c> (computed now or as of <c>at</c>, JSON or <c>?format=csv</c>), <c>…/explain</c> (the
 /// contributing features), <c>…/series</c> (over the epochs available) and <c>/api/indicators/results?city=</c> (the
 /// stored results kept current by <see cref="IndicatorUpdater"/>).
 /// </summary>
@@ -34,7 +35,7 @@ public static class IndicatorsApi
             .WithSummary("The stored results of a city (per district and for the whole city, district \"\"), JSON or ?format=csv")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/{code}", Compute).WithName("ComputeIndicator")
-            .WithSummary("Compute one indicator for a city (and optionally one district): value, unit, method, inputs, provenance; ?format=csv")
+            .WithSummary("Compute one indicator for a city (and optionally one district): value, unit, method, inputs, provenance; ?year= and ?baseline= (fiscal years) for the service-charge indicators; ?at= as of an earlier instant (11.1.1, registration coverage, tenure security); ?format=csv")
             .Produces<IndicatorResult>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/{code}/explain", Explain).WithName("ExplainIndicator")
             .WithSummary("The contributing features of each term of the formula, whose values add up to the term")
@@ -45,41 +46,57 @@ public static class IndicatorsApi
         return app;
     }
 
-    private sealed record Scope(IndicatorDefinition Definition, IndicatorCity City, string? District);
+    private sealed record Scope(IndicatorDefinition Definition, IndicatorCity City, string? District, IndicatorQuery Query);
 
     private static async Task<(Scope? Scope, IResult? Problem)> ResolveAsync(string? code, string? city, string? district, string? at,
-        NpgsqlDataSource db, CancellationToken ct)
+        NpgsqlDataSource db, CancellationToken ct, string? year = null, string? baseline = null)
     {
+        int? fiscal = null, baseYear = null;
+        foreach (var (name, text) in new[] { ("year", year), ("baseline", baseline) })
+        {
+            if (text is null) continue;
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var y) || y is < 1000 or > 3000)
+                return (null, TypedResults.Problem(type: Problems.BadRequest, title: "Unreadable " + name, statusCode: 400,
+                    detail: $"{name}={text}: give a fiscal year as the city's calendar labels it (e.g. 1403 in the Solar Hijri calendar)."));
+            if (name == "year") fiscal = y; else baseYear = y;
+        }
         var definition = code is null ? null : IndicatorEngine.Find(code);
         if (code is not null && definition is null)
             return (null, TypedResults.Problem(type: Problems.Prefix + "indicator-not-found", title: "Indicator not found", statusCode: 404,
                 detail: $"There is no indicator '{code}'. GET /api/indicators lists them."));
         if (string.IsNullOrWhiteSpace(city))
             return (null, TypedResults.Problem(type: Problems.BadRequest, title: "City missing", statusCode: 400, detail: "Name the city: ?city={slug}."));
-        if (at is not null)
-            return (null, TypedResults.Problem(type: Problems.BadRequest, title: "at= not supported yet", statusCode: 400,
-                detail: "Indicators are computed on current data only; for earlier years use /series, which reads the built-up epochs and population years."));
+        if (!RegistrationApi.TryParseAt(at, out var asOf))
+            return (null, TypedResults.Problem(type: Problems.BadRequest, title: "Unreadable at", statusCode: 400,
+                detail: $"at={at}: give an RFC 3339 timestamp (2026-03-20T10:00:00Z) or a date (the end of that day)."));
+        if (asOf is not null && definition is not null && !IndicatorEngine.SupportsAt(definition.Code))
+            return (null, TypedResults.Problem(type: Problems.BadRequest, title: "No history for this indicator", statusCode: 400,
+                detail: $"{definition.Code} reads {string.Join(", ", definition.Layers)}, which keep no history, so it cannot be computed as of {at}. " +
+                        $"?at= works for {string.Join(", ", IndicatorEngine.Catalogue.Where(x => IndicatorEngine.SupportsAt(x.Code)).Select(x => x.Code))}; " +
+                        "for earlier years of the others use /series, which reads the built-up epochs and population years."));
         var c = await IndicatorEngine.FindCityAsync(db, city, ct);
         if (c is null) return (null, Problems.CityMissing(city));
         if (district is not null && !c.Districts.Contains(district))
             return (null, TypedResults.Problem(type: Problems.NotFound, title: "District not found", statusCode: 404, detail: $"{city} has no district '{district}'."));
-        return (new Scope(definition!, c, district), null);
+        return (new Scope(definition!, c, district, new IndicatorQuery(asOf, fiscal, baseYear)), null);
     }
 
-    internal static async Task<IResult> Compute(string code, string? city, string? district, string? at, string? format, NpgsqlDataSource db, CancellationToken ct)
+    internal static async Task<IResult> Compute(string code, string? city, string? district, string? at, string? year, string? baseline, string? format,
+        NpgsqlDataSource db, CancellationToken ct)
     {
-        var (scope, problem) = await ResolveAsync(code, city, district, at, db, ct);
+        var (scope, problem) = await ResolveAsync(code, city, district, at, db, ct, year, baseline);
         if (scope is null) return problem!;
         if (BadFormat(format) is { } bad) return bad;
-        var result = await IndicatorEngine.ComputeAsync(db, scope.Definition, scope.City, scope.District, ct);
+        var result = await IndicatorEngine.ComputeAsync(db, scope.Definition, scope.City, scope.District, ct, scope.Query);
         return format == "csv" ? Csv([result], $"{code}-{city}{(district is null ? "" : "-" + district)}.csv") : Results.Json(result);
     }
 
-    internal static async Task<IResult> Explain(string code, string? city, string? district, NpgsqlDataSource db, CancellationToken ct)
+    internal static async Task<IResult> Explain(string code, string? city, string? district, string? at, string? year, string? baseline,
+        NpgsqlDataSource db, CancellationToken ct)
     {
-        var (scope, problem) = await ResolveAsync(code, city, district, null, db, ct);
+        var (scope, problem) = await ResolveAsync(code, city, district, at, db, ct, year, baseline);
         if (scope is null) return problem!;
-        return Results.Json(await IndicatorEngine.ExplainAsync(db, scope.Definition, scope.City, scope.District, ct));
+        return Results.Json(await IndicatorEngine.ExplainAsync(db, scope.Definition, scope.City, scope.District, ct, scope.Query));
     }
 
     internal static async Task<IResult> Series(string code, string? city, string? district, NpgsqlDataSource db, CancellationToken ct)

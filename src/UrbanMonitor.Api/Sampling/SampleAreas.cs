@@ -105,6 +105,8 @@ internal static class SampleAreas
         var code = $"{cityCode}-SA-{designId}";
 
         int srid, frameSize;
+        await using (var cmd = new NpgsqlCommand("CREATE TEMP TABLE um_frame (cell integer, stratum text, geom geometry) ON COMMIT DROP", conn, tx))
+            await cmd.ExecuteNonQueryAsync(ct);
         await using (var cmd = new NpgsqlCommand(FrameSql, conn, tx))
         {
             foreach (var v in new object[] { cityId, designId, extent, (object?)epoch ?? DBNull.Value, shape, size, stratification })
@@ -129,6 +131,7 @@ internal static class SampleAreas
         var std = new Dictionary<string, double>(StringComparer.Ordinal);
         if (allocation == Allocation.Neyman)
         {
+            await WriteDrawAsync(conn, tx, InsertCellsSql, cityId, designId, [], ct);
             var values = await ReadValuesAsync(conn, tx, cityId, designId, false, ct);
             frame.AddRange(values.Select(v => new FrameUnit(v.Cell, v.Stratum)));
             foreach (var g in values.GroupBy(v => v.Stratum, StringComparer.Ordinal))
@@ -136,9 +139,7 @@ internal static class SampleAreas
         }
         else
         {
-            await using var cmd = new NpgsqlCommand("SELECT cell, stratum FROM sample_cells WHERE city_id = $1 AND design_id = $2", conn, tx);
-            cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = designId });
+            await using var cmd = new NpgsqlCommand("SELECT cell, stratum FROM um_frame", conn, tx);
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) frame.Add(new FrameUnit(reader.GetInt32(0), reader.GetString(1)));
         }
@@ -147,19 +148,9 @@ internal static class SampleAreas
         var sizes = StratifiedSampling.Allocate(strata, n, allocation);
         var drawn = StratifiedSampling.Draw(frame, sizes, seed);
 
-        await using (var cmd = new NpgsqlCommand("""
-            UPDATE sample_cells c SET sampled = true, inclusion_probability = d.pi, weight = d.w
-            FROM unnest($3::int[], $4::float8[], $5::float8[]) AS d(cell, pi, w)
-            WHERE c.city_id = $1 AND c.design_id = $2 AND c.cell = d.cell
-            """, conn, tx))
-        {
-            cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = designId });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = drawn.Select(d => (int)d.Id).ToArray() });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = drawn.Select(d => d.InclusionProbability).ToArray() });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = drawn.Select(d => d.Weight).ToArray() });
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
+        // Neyman's cells are stored already (its S_h needed their values): mark the drawn ones. Otherwise store the frame
+        // now, the drawn cells marked as they are written: one INSERT, no UPDATE.
+        await WriteDrawAsync(conn, tx, allocation == Allocation.Neyman ? MarkDrawnSql : InsertCellsSql, cityId, designId, drawn, ct);
         var strataJson = System.Text.Json.JsonSerializer.Serialize(strata.Select(s => new
         {
             stratum = s.Name, cells = s.Size, sampled = sizes[s.Name],
@@ -176,6 +167,32 @@ internal static class SampleAreas
         }
         await tx.CommitAsync(ct);
         return new(null, await DescribeAsync(db, code, ct), code);
+    }
+
+    // The frame (um_frame) into sample_cells in one statement, the drawn cells ($3 cells, $4 π, $5 weights) marked.
+    private const string InsertCellsSql = """
+        INSERT INTO sample_cells (city_id, design_id, cell, stratum, sampled, inclusion_probability, weight, geom)
+        SELECT $1, $2, f.cell, f.stratum, d.cell IS NOT NULL, d.pi, d.w, ST_SetSRID(f.geom, 4326)
+        FROM um_frame f LEFT JOIN unnest($3::int[], $4::float8[], $5::float8[]) AS d(cell, pi, w) ON d.cell = f.cell
+        """;
+
+    // The drawn cells of a design already stored, marked.
+    private const string MarkDrawnSql = """
+        UPDATE sample_cells c SET sampled = true, inclusion_probability = d.pi, weight = d.w
+        FROM unnest($3::int[], $4::float8[], $5::float8[]) AS d(cell, pi, w)
+        WHERE c.city_id = $1 AND c.design_id = $2 AND c.cell = d.cell
+        """;
+
+    private static async Task WriteDrawAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, int cityId, long designId,
+        IReadOnlyList<DrawnUnit> drawn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = designId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = drawn.Select(d => (int)d.Id).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = drawn.Select(d => d.InclusionProbability).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = drawn.Select(d => d.Weight).ToArray() });
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     private const string DescribeSql = """

@@ -1,6 +1,7 @@
--- Builds a design's sampling frame: a square or hexagonal grid in the city's UTM zone over the urban extent (the
--- built-up layer of an epoch, or the union of the districts), keeping the cells whose centre lies in the extent, each
--- with its stratum. $1 city id, $2 design id, $3 extent source ('built-up' | 'districts'), $4 epoch, $5 shape,
+-- Builds a design's sampling frame into the temporary table um_frame (cell, stratum, geom), from which the cells are
+-- written to sample_cells once drawn, in one INSERT (no UPDATE of the drawn cells afterwards): a square or hexagonal
+-- grid in the city's UTM zone over the urban extent (the built-up layer of an epoch, or the union of the districts),
+-- keeping the cells whose centre lies in the extent, each with its stratum. $1 city id, $2 design id, $3 extent source ('built-up' | 'districts'), $4 epoch, $5 shape,
 -- $6 grid size in metres (square side or hexagon edge), $7 stratification. Returns the UTM SRID used.
 WITH src AS (
     SELECT ST_UnaryUnion(ST_Collect(geom)) AS u
@@ -21,8 +22,8 @@ WITH src AS (
     SELECT geom, population / nullif(ST_Area(geom::geography) / 1e6, 0) AS density
     FROM population_units WHERE city_id = $1 AND $7 = 'density'
 ), ins AS (
-    INSERT INTO sample_cells (city_id, design_id, cell, stratum, geom)
-    SELECT $1, $2, k.cell,
+    INSERT INTO um_frame (cell, stratum, geom)
+    SELECT k.cell,
            CASE $7
              WHEN 'district' THEN coalesce((SELECT d.code FROM districts d WHERE d.city_id = $1 AND ST_Intersects(d.geom, k.centre)
                                             ORDER BY d.code LIMIT 1), 'outside-districts')

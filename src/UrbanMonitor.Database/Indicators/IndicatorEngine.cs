@@ -33,6 +33,10 @@ public sealed record ExplainTerm(string Name, double Total, IReadOnlyList<Contri
 /// <summary>The explain view: the result and the contributing features of each term.</summary>
 public sealed record Explanation(IndicatorResult Result, IReadOnlyList<ExplainTerm> Terms, string? Note);
 
+/// <summary>What a computation is asked for beyond city and district: an as-of instant (null = now) and, for the
+/// service-charge indicators, the fiscal year and the baseline year (null = the latest and the earliest with data).</summary>
+public sealed record IndicatorQuery(DateTimeOffset? At = null, int? Year = null, int? Baseline = null);
+
 /// <summary>A city as the engine needs it: id, UTM zone (EPSG code; 4326 when it has no districts), district codes.</summary>
 public sealed record IndicatorCity(int Id, string Slug, int Utm, IReadOnlyList<string> Districts);
 
@@ -53,11 +57,14 @@ public static class IndicatorEngine
     private static readonly string SlumCountsSql = Embedded("slum_counts.sql");
     private static readonly string TransitSql = Embedded("transit.sql");
     private static readonly string TransitStopsSql = Embedded("transit_stops.sql");
+    private static readonly string[] TransitNetworkSteps = Embedded("transit_network.sql").Split("\n-- step\n");
+    private static readonly string[] StreetGraphSteps = Embedded("street_graph.sql").Split("\n-- step\n");
     private static readonly string OpenSpaceSql = Embedded("openspace.sql");
     private static readonly string LandSql = Embedded("landconsumption.sql");
     private static readonly string TenureSql = Embedded("tenure.sql");
     private static readonly string DensitySql = Embedded("density.sql");
     private static readonly string SeriesSql = Embedded("series.sql");
+    private static readonly string RevenueSql = Embedded("revenue.sql");
 
     private const string StraightLine = "straight-line buffers";
 
@@ -71,8 +78,8 @@ public static class IndicatorEngine
         new("11.2.1", "Convenient access to public transport",
             "Share of the population within 500 m of a low-capacity stop or 1 km of a high-capacity stop.",
             "Σ unit population × share of the unit within reach / Σ unit population × 100", "%",
-            "Straight-line buffers (500 m low capacity, 1 km high capacity) in the city's UTM zone; no street-network routing; stops whose GTFS timetable gives no peak-hour departure are left out; population from population units, else districts, spread evenly over each unit.",
-            "11.2.1/2", ["transit-stops", "population-units", "districts"]),
+            "Straight-line buffers (500 m low capacity, 1 km high capacity) in the city's UTM zone; stops whose GTFS timetable gives no peak-hour departure are left out; population from population units, else districts, spread evenly over each unit.",
+            "11.2.1/3", ["transit-stops", "population-units", "districts", "streets"]),
         new("11.3.1", "Ratio of land consumption rate to population growth rate",
             "How fast built-up land grows compared with population, between the first and last built-up epochs.",
             "LCRPGR = [ln(Urb_t+n / Urb_t) / y] / [ln(Pop_t+n / Pop_t) / y]", "ratio",
@@ -101,13 +108,36 @@ public static class IndicatorEngine
             "district population / built-up area in the districts (km²)", "persons/km²",
             "Districts' recorded population over the latest built-up epoch's area inside them, on the spheroid.",
             "built-up-density/1", ["built-up", "districts"]),
+        new("service-charge-revenue", "Service-charge revenue",
+            "Service charge collected in a fiscal year (?year=, else the latest fiscal year with assessments or payments).",
+            "Σ payments booked to the fiscal year", "AFN",
+            "Payments booked to the fiscal year by the city's fiscal calendar; payments of arrears count in the year paid; a property counts in its current district.",
+            "service-charge-revenue/1", ["service-charges"]),
+        new("service-charge-collection-rate", "Service-charge collection rate",
+            "Service charge collected in a fiscal year as a share of the amount assessed for that year.",
+            "collected / assessed amount × 100", "%",
+            "Payments booked to the fiscal year over the assessments of that year; payments of arrears count in the year paid, so the rate can exceed 100.",
+            "service-charge-collection-rate/1", ["service-charges"]),
+        new("service-charge-change", "Service-charge revenue change against a baseline year",
+            "Change in service-charge revenue between a baseline fiscal year (?baseline=, else the earliest with data) and a fiscal year (?year=, else the latest), with the change in properties paying.",
+            "100 × (revenue_year − revenue_baseline) / revenue_baseline; payingChange = 100 × (paying_year − paying_baseline) / paying_baseline", "%",
+            "Payments booked to each fiscal year; properties paying = distinct properties with a payment booked to the year.",
+            "service-charge-change/1", ["service-charges"]),
     ];
+
+    /// <summary>The service-charge indicators, computed from the assessments and payments per fiscal year.</summary>
+    public static bool IsRevenue(string code) => code.StartsWith("service-charge-", StringComparison.Ordinal);
 
     /// <summary>Indicators whose city value is the sum of its districts' counts, so the city row is refreshed from the
     /// stored district rows instead of reading every property again.</summary>
     public static bool IsAdditive(string code) => code is "registration-coverage" or "tenure-security";
 
     public static IndicatorDefinition? Find(string code) => Catalogue.FirstOrDefault(d => d.Code == code);
+
+    /// <summary>Indicators that can be computed as of an earlier instant (<c>?at=</c>): those whose changing inputs keep
+    /// their history (property versions, rights' validity, settlement rounds, the service-charge ledger). The other
+    /// layers (stops, population units, built-up, open spaces, districts) are replaced by imports and keep none.</summary>
+    public static bool SupportsAt(string code) => code is "11.1.1" or "registration-coverage" or "tenure-security";
 
     /// <summary>The city by slug, or null when there is none.</summary>
     public static async Task<IndicatorCity?> FindCityAsync(NpgsqlDataSource db, string slug, CancellationToken ct)
@@ -120,18 +150,35 @@ public static class IndicatorEngine
     }
 
     /// <summary>Computes one indicator for the city, or one district of it when <paramref name="district"/> is set.</summary>
-    public static async Task<IndicatorResult> ComputeAsync(NpgsqlDataSource db, IndicatorDefinition d, IndicatorCity city, string? district, CancellationToken ct) =>
-        (await ExplainAsync(db, d, city, district, ct)).Result;
+    /// <param name="query">As of an instant (only where <see cref="SupportsAt"/>), fiscal and baseline years; null = now, defaults.</param>
+    public static async Task<IndicatorResult> ComputeAsync(NpgsqlDataSource db, IndicatorDefinition d, IndicatorCity city, string? district, CancellationToken ct,
+        IndicatorQuery? query = null) =>
+        (await ExplainAsync(db, d, city, district, ct, query)).Result;
 
     /// <summary>Computes one indicator with the features behind it.</summary>
-    public static async Task<Explanation> ExplainAsync(NpgsqlDataSource db, IndicatorDefinition d, IndicatorCity city, string? district, CancellationToken ct)
+    public static async Task<Explanation> ExplainAsync(NpgsqlDataSource db, IndicatorDefinition d, IndicatorCity city, string? district, CancellationToken ct,
+        IndicatorQuery? query = null)
     {
+        var at = query?.At;
+        if (at is not null && !SupportsAt(d.Code))
+            throw new ArgumentException($"{d.Code} cannot be computed as of an earlier instant: its layers keep no history.", nameof(at));
         var layers = await LayersAsync(db, city.Id, d.Layers, ct);
         var parameters = new Dictionary<string, object?>(StringComparer.Ordinal);
+        if (at is not null)
+        {
+            parameters["at"] = at.Value.UtcDateTime;
+            parameters["asOf"] = d.Code == "11.1.1"
+                ? "settlements as recorded in settlement_rounds by then; districts' current population (districts keep no history)"
+                : "property versions valid then (property_versions) and the rights valid then";
+        }
+        Task<List<Dictionary<string, object?>>> Rows(string sql, string? scope) => RowsAsync(db, sql, city, scope, ct, at);
         IndicatorResult Make(double? value, Dictionary<string, object?> inputs, string? reason, string? method = null) =>
             new(d.Code, d.Name, city.Slug, district, value, d.Unit, method ?? d.Method, d.MethodVersion, inputs,
                 value is null ? reason ?? "Not computable from the data present." : null,
                 new Provenance(layers, d.MethodVersion, parameters, DateTimeOffset.UtcNow));
+
+        if (IsRevenue(d.Code))
+            return Revenue(d, await Rows(RevenueSql, district), query?.Year, query?.Baseline, parameters, Make);
 
         if (city.Utm == 4326 && d.Code is "11.2.1" or "11.7.1")
             return new(Make(null, [], "The city has no districts, so its extent and UTM zone are unknown."), [], null);
@@ -141,8 +188,8 @@ public static class IndicatorEngine
             case "11.1.1":
             {
                 parameters["apportionment"] = district is null ? "none (whole city)" : "settlement population × share of its area in the district";
-                var rows = await RowsAsync(db, SlumSql, city, district, ct);
-                var inputs = Inputs((await RowsAsync(db, SlumCountsSql, city, district, ct))[0]);
+                var rows = await Rows(SlumSql, district);
+                var inputs = Inputs((await Rows(SlumCountsSql, district))[0]);
                 var terms = Terms(rows, "settlementPopulation", "urbanPopulation", r => new Contribution(
                     (string)r["term"]! == "settlementPopulation" ? "settlements" : "districts", (long)r["id"]!, (string)r["code"]!, r["name"] as string, (double)r["value"]!));
                 double num = terms[0].Total, den = terms[1].Total;
@@ -157,21 +204,34 @@ public static class IndicatorEngine
                 parameters["lowCapacityReachM"] = LowCapacityReachM;
                 parameters["highCapacityReachM"] = HighCapacityReachM;
                 parameters["peakHourFilter"] = "stops with peak_departures = 0 left out; stops without a timetable kept";
-                parameters["routing"] = StraightLine;
-                var rows = await RowsAsync(db, TransitSql, city, district, ct);
-                var inputs = Inputs((await RowsAsync(db, TransitStopsSql, city, district, ct))[0]);
+                var inputs = Inputs((await Rows(TransitStopsSql, district))[0]);
+                var streets = Convert.ToInt64(inputs["streetSegments"], CultureInfo.InvariantCulture);
+                var network = streets > 0 && inputs["pgrouting"] is string;
+                string? fallback = streets == 0 ? "the city has no streets layer"
+                    : network ? null
+                    : inputs["pgroutingAvailable"] is true ? "pgRouting is available on this server but not installed in this database (CREATE EXTENSION pgrouting, as a superuser)"
+                    : "this PostgreSQL server has no pgRouting (pg_available_extensions does not list it)";
+                parameters["routing"] = network ? "street network (pgRouting pgr_drivingDistance)" : StraightLine;
+                inputs["routing"] = network ? "network" : "straight-line";
+                if (fallback is not null) inputs["routingFallback"] = fallback;
+                var rows = network
+                    ? await NetworkRowsAsync(db, city, district, layers.FirstOrDefault(l => l.Layer == "streets")?.Version, ct)
+                    : await Rows(TransitSql, district);
                 var units = rows.Select(r => new { Row = r, Pop = (double)r["population"]! }).ToList();
                 var reached = new ExplainTerm("populationWithAccess", rows.Sum(r => (double)r["with_access"]!), rows.Select(r => new Contribution(
                     (string)r["source"]!, (long)r["id"]!, (string)r["code"]!, null, Math.Round((double)r["with_access"]!, 4),
-                    new Dictionary<string, object?> { ["population"] = r["population"], ["reachedShare"] = Math.Round((double)r["reached_share"]!, 6), ["stopsReaching"] = r["stops_reaching"] })).ToList());
+                    network
+                        ? new Dictionary<string, object?> { ["population"] = r["population"], ["reachedShare"] = r["reached_share"], ["walkM"] = r["walk_m"] }
+                        : new Dictionary<string, object?> { ["population"] = r["population"], ["reachedShare"] = Math.Round((double)r["reached_share"]!, 6), ["stopsReaching"] = r["stops_reaching"] })).ToList());
                 var population = new ExplainTerm("population", units.Sum(u => u.Pop), rows.Select(r => new Contribution(
                     (string)r["source"]!, (long)r["id"]!, (string)r["code"]!, null, (double)r["population"]!)).ToList());
                 inputs["withAccess"] = Math.Round(reached.Total, 2);
                 inputs["population"] = Math.Round(population.Total, 2);
                 inputs["units"] = rows.Count;
                 inputs["populationSource"] = rows.Count == 0 ? null : rows[0]["source"];
-                var streets = Convert.ToInt64(inputs["streetSegments"], CultureInfo.InvariantCulture);
-                var method = d.Method + (streets > 0 ? $" The city has a streets layer ({streets} segments) but network routing is not implemented: straight line used." : "");
+                var method = network
+                    ? $"Walking distance along the streets layer ({streets} segments, noded, undirected) with pgRouting {inputs["pgrouting"]}: pgr_drivingDistance from every stop at once, 500 m from low-capacity and 1 km from high-capacity stops; stops and each population unit's point on surface join their nearest street node by a straight connector that counts towards the distance; a unit counts fully when its point is reached. Stops whose GTFS timetable gives no peak-hour departure are left out; population from population units, else districts."
+                    : d.Method + $" Straight line because {fallback}.";
                 var value = population.Total > 0 ? Math.Round(100 * reached.Total / population.Total, 2) : (double?)null;
                 return new(Make(value, inputs, "No population: load population units or district populations.", method),
                     [reached, population], "value = 100 × populationWithAccess / population; each unit's populationWithAccess = population × reachedShare.");
@@ -180,7 +240,7 @@ public static class IndicatorEngine
             {
                 parameters["openSpaceReachM"] = OpenSpaceReachM;
                 parameters["publicAccessOnly"] = true;
-                var r = (await RowsAsync(db, OpenSpaceSql, city, district, ct))[0];
+                var r = (await Rows(OpenSpaceSql, district))[0];
                 var inputs = Inputs(r);
                 var area = r["area_m2"] as double?;
                 var open = r["open_space_m2"] as double?;
@@ -193,7 +253,7 @@ public static class IndicatorEngine
             }
             case "11.3.1":
             {
-                var r = (await RowsAsync(db, LandSql, city, district, ct))[0];
+                var r = (await Rows(LandSql, district))[0];
                 var inputs = Inputs(r);
                 if (district is not null) inputs["note"] = "Population is the city's: district populations by year are not recorded.";
                 var (value, reason) = Lcrpgr(r["first"] as int?, r["last"] as int?, r["first_m2"] as double?, r["last_m2"] as double?,
@@ -203,7 +263,7 @@ public static class IndicatorEngine
             case "population-density":
             case "built-up-density":
             {
-                var r = (await RowsAsync(db, DensitySql, city, district, ct))[0];
+                var r = (await Rows(DensitySql, district))[0];
                 var inputs = Inputs(r);
                 var people = r["population"] as double?;
                 var km2 = (d.Code == "population-density" ? r["area_km2"] : r["built_up_km2"]) as double?;
@@ -214,8 +274,8 @@ public static class IndicatorEngine
             default:
             {
                 var rows = district is null && IsAdditive(d.Code)
-                    ? await Task.WhenAll(city.Districts.Select(async c => (Code: c, Row: (await RowsAsync(db, TenureSql, city, c, ct))[0])))
-                    : [(Code: district ?? "", Row: (await RowsAsync(db, TenureSql, city, district, ct))[0])];
+                    ? await Task.WhenAll(city.Districts.Select(async c => (Code: c, Row: (await Rows(TenureSql, c))[0])))
+                    : [(Code: district ?? "", Row: (await Rows(TenureSql, district))[0])];
                 double Sum(string col) => rows.Sum(x => Convert.ToDouble(x.Row[col], CultureInfo.InvariantCulture));
                 var inputs = new Dictionary<string, object?>(StringComparer.Ordinal);
                 foreach (var col in new[] { "active", "registered", "verified", "surveyed", "documented", "occupancy_certificates" })
@@ -229,6 +289,55 @@ public static class IndicatorEngine
                 };
                 return new(Make(active > 0 ? Math.Round(100 * Sum(numerator) / active, 2) : null, inputs, "No active properties."), terms,
                     $"value = 100 × {numerator} / active");
+            }
+        }
+    }
+
+    // Service-charge indicators from one row per fiscal year (revenue.sql): the year asked for (else the latest with
+    // data) and, for the change, the baseline (else the earliest); a year without data is a reason, not a zero.
+    private static Explanation Revenue(IndicatorDefinition d, List<Dictionary<string, object?>> years, int? year, int? baseline,
+        Dictionary<string, object?> parameters, Func<double?, Dictionary<string, object?>, string?, string?, IndicatorResult> make)
+    {
+        var byYear = years.ToDictionary(r => (int)r["fiscal_year"]!);
+        var known = string.Join(", ", byYear.Keys);
+        string Missing(string what, int y) => $"The {what} fiscal year {y} has no service-charge assessments or payments" +
+            (byYear.Count == 0 ? "; none are recorded." : $" (years with data: {known}).");
+        var inputs = new Dictionary<string, object?>(StringComparer.Ordinal) { ["yearsWithData"] = byYear.Keys.ToArray() };
+        if (byYear.Count == 0) return new(make(null, inputs, "No service-charge assessments or payments are recorded.", null), [], null);
+        var y = year ?? byYear.Keys.Max();
+        parameters["fiscalYear"] = y;
+        if (!byYear.TryGetValue(y, out var row)) return new(make(null, inputs, Missing("requested", y), null), [], null);
+        void Put(string prefix, Dictionary<string, object?> r)
+        {
+            foreach (var col in new[] { "assessed", "assessed_amount", "paying", "collected", "payments" })
+                inputs[Camel(prefix.Length == 0 ? col : prefix + "_" + col)] = r[col] is double v ? Math.Round(v, 2) : r[col];
+        }
+        Put("", row);
+        var collected = (double)row["collected"]!;
+        var assessedAmount = (double)row["assessed_amount"]!;
+        inputs["collectionRate"] = assessedAmount > 0 ? Math.Round(100 * collected / assessedAmount, 2) : null;
+        switch (d.Code)
+        {
+            case "service-charge-revenue":
+                return new(make(Math.Round(collected, 2), inputs, null, null), [], "value = collected");
+            case "service-charge-collection-rate":
+                return new(make(inputs["collectionRate"] as double?, inputs, $"Nothing was assessed for fiscal year {y}.", null), [],
+                    "value = 100 × collected / assessedAmount");
+            default:
+            {
+                var b = baseline ?? byYear.Keys.Min();
+                parameters["baselineYear"] = b;
+                if (b == y) return new(make(null, inputs, $"The baseline and the fiscal year are the same ({y}): name another with ?baseline= or ?year= (years with data: {known}).", null), [], null);
+                if (!byYear.TryGetValue(b, out var bRow)) return new(make(null, inputs, Missing("baseline", b), null), [], null);
+                Put("baseline", bRow);
+                var bCollected = (double)bRow["collected"]!;
+                var bPaying = Convert.ToDouble(bRow["paying"], CultureInfo.InvariantCulture);
+                var paying = Convert.ToDouble(row["paying"], CultureInfo.InvariantCulture);
+                inputs["payingChange"] = bPaying > 0 ? Math.Round(100 * (paying - bPaying) / bPaying, 2) : null;
+                inputs["baselineCollectionRate"] = (double)bRow["assessed_amount"]! > 0 ? Math.Round(100 * bCollected / (double)bRow["assessed_amount"]!, 2) : null;
+                var value = bCollected > 0 ? Math.Round(100 * (collected - bCollected) / bCollected, 2) : (double?)null;
+                return new(make(value, inputs, $"Nothing was collected in the baseline fiscal year {b}, so a change against it is undefined.", null), [],
+                    "value = 100 × (collected − baselineCollected) / baselineCollected");
             }
         }
     }
@@ -315,16 +424,65 @@ public static class IndicatorEngine
         return list;
     }
 
-    private static async Task<List<Dictionary<string, object?>>> RowsAsync(NpgsqlDataSource db, string sql, IndicatorCity city, string? district, CancellationToken ct)
+    // 11.2.1 along the street network: the city's noded street graph, (re)built first when the streets changed (its own
+    // transaction, under a lock per city), then the steps of transit_network.sql in one transaction on one connection
+    // (their temporary tables live until commit); the last step gives one row per population unit.
+    private static async Task<List<Dictionary<string, object?>>> NetworkRowsAsync(NpgsqlDataSource db, IndicatorCity city, string? district,
+        long? streetsVersion, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using (var tx = await conn.BeginTransactionAsync(ct))
+        {
+            NpgsqlParameter[] Graph() => [new() { Value = city.Id }, new() { Value = city.Utm },
+                new() { Value = (object?)streetsVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint }];
+            var first = await StepsAsync(conn, tx, StreetGraphSteps[..1], Graph, ct);
+            if (first[0]["rebuild"] is true) await StepsAsync(conn, tx, StreetGraphSteps[1..], Graph, ct);
+            await tx.CommitAsync(ct);
+        }
+        await using (var tx = await conn.BeginTransactionAsync(ct))
+        {
+            var rows = await StepsAsync(conn, tx, TransitNetworkSteps, () => [new() { Value = city.Id },
+                new() { Value = (object?)district ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text }, new() { Value = city.Utm }], ct);
+            await tx.CommitAsync(ct);
+            return rows;
+        }
+    }
+
+    // Runs SQL steps in order; a step that names parameters ($n) gets them all, by position, as one statement. Returns
+    // the rows of the last step.
+    private static async Task<List<Dictionary<string, object?>>> StepsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string[] steps,
+        Func<NpgsqlParameter[]> parameters, CancellationToken ct)
+    {
+        List<Dictionary<string, object?>> rows = [];
+        foreach (var step in steps)
+        {
+            await using var cmd = new NpgsqlCommand(step, conn, tx) { CommandTimeout = 300 };
+            if (step.Contains('$', StringComparison.Ordinal)) cmd.Parameters.AddRange(parameters());
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            rows = await ReadRowsAsync(reader, ct);
+        }
+        return rows;
+    }
+
+    // Parameters by position: $1 city id, $2 district code (or NULL), $3 UTM srid, $4 as-of instant (or NULL = now).
+    private static async Task<List<Dictionary<string, object?>>> RowsAsync(NpgsqlDataSource db, string sql, IndicatorCity city, string? district, CancellationToken ct,
+        DateTimeOffset? at = null)
     {
         await using var cmd = db.CreateCommand(sql);
         cmd.CommandTimeout = 300;
         cmd.Parameters.Add(new NpgsqlParameter { Value = city.Id });
-        if (sql.Contains("$2", StringComparison.Ordinal))
+        var asOf = sql.Contains("$4", StringComparison.Ordinal);
+        if (asOf || sql.Contains("$2", StringComparison.Ordinal))
             cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)district ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        if (sql.Contains("$3", StringComparison.Ordinal)) cmd.Parameters.Add(new NpgsqlParameter { Value = city.Utm });
-        var rows = new List<Dictionary<string, object?>>();
+        if (asOf || sql.Contains("$3", StringComparison.Ordinal)) cmd.Parameters.Add(new NpgsqlParameter { Value = city.Utm });
+        if (asOf) cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)at?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await ReadRowsAsync(reader, ct);
+    }
+
+    private static async Task<List<Dictionary<string, object?>>> ReadRowsAsync(NpgsqlDataReader reader, CancellationToken ct)
+    {
+        var rows = new List<Dictionary<string, object?>>();
         while (await reader.ReadAsync(ct))
         {
             var row = new Dictionary<string, object?>(StringComparer.Ordinal);

@@ -3,16 +3,7 @@
 -- reaching it. Stops whose GTFS timetable gives no peak-hour departure are left out. Population comes from population
 -- units when the city has them, else from districts, spread evenly over each unit's area. The indicator is
 -- sum(population × reached share) / sum(population), so these rows add up to it (the explain view).
-WITH scope AS (SELECT ST_Union(geom) AS g FROM districts WHERE city_id = $1 AND ($2::text IS NULL OR code = $2)),
-units AS (
-    SELECT 'population-units' AS source, u.id, coalesce(u.code, u.id::text) AS code, u.population::double precision AS population, ST_Transform(u.geom, $3) AS g
-    FROM population_units u, scope
-    WHERE u.city_id = $1 AND ($2::text IS NULL OR ST_Intersects(ST_PointOnSurface(u.geom), scope.g))
-    UNION ALL
-    SELECT 'districts', d.id, d.code, d.population::double precision, ST_Transform(d.geom, $3)
-    FROM districts d
-    WHERE d.city_id = $1 AND ($2::text IS NULL OR d.code = $2) AND d.population IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM population_units WHERE city_id = $1)),
+WITH units AS (SELECT * FROM um_indicator_units($1, $2, $3)),
 stops AS (
     SELECT ST_Transform(geom, $3) AS p, capacity, CASE capacity WHEN 'high' THEN 1000.0 ELSE 500.0 END AS reach
     FROM transit_stops
