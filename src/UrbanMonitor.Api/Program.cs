@@ -3,6 +3,7 @@ using UrbanMonitor.Api.Auth;
 using UrbanMonitor.Api.Certificates;
 using UrbanMonitor.Api.Addresses;
 using UrbanMonitor.Api.Cities;
+using UrbanMonitor.Api.Community;
 using UrbanMonitor.Api.Displays;
 using UrbanMonitor.Api.Disputes;
 using UrbanMonitor.Api.Documents;
@@ -57,6 +58,7 @@ app.MapAuditApi();
 app.MapViewer();
 app.MapRevenueApi();
 app.MapCertificatesApi();
+app.MapCommunityApi();
 app.MapApiDocs();
 
 app.Run();

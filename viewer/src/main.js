@@ -25,6 +25,7 @@ import { layerStyles, fallbackStyle, problemStyle, sketchStyle } from './styles.
 import { createIndicatorDashboard } from './indicators.js';
 import { createWorkQueue } from './workqueue.js';
 import { createRoundComparison } from './rounds.js';
+import { initCommunity } from './community.js';
 
 const $ = (id) => document.getElementById(id);
 const origin = window.location.origin;
@@ -496,6 +497,7 @@ async function start() {
   map.addLayer(new VectorLayer({ source: neighbourSource, style: null, zIndex: 40 }));
   map.addLayer(new VectorLayer({ source: sketchSource, style: sketchStyle, zIndex: 50 }));
   map.addLayer(new VectorLayer({ source: problemSource, style: problemStyle, zIndex: 60, properties: { id: 'problems' } }));
+  initCommunity({ api, el, tileLayers: state.tileLayers, city: () => $('city').value, pane: $('pane-layers'), stats });
   renderLayerList();
   renderGis();
 

@@ -7,6 +7,14 @@ const dot = (fill, radius = 4) => new Style({ image: new Circle({ radius, fill: 
 
 const statusColours = { surveyed: '#e6b422', verified: '#2e86c1', registered: '#229954', retired: '#999999' };
 const statusStyles = Object.fromEntries(Object.entries(statusColours).map(([k, c]) => [k, poly(c + '66', c, 1)]));
+// Community upgrading: a council is outlined green when its composition is complete, red dashed when it breaks the rule;
+// a project (point, line or polygon) is coloured by its status.
+const councilOk = new Style({ fill: new Fill({ color: 'rgba(39,174,96,0.10)' }), stroke: new Stroke({ color: '#1e8449', width: 2 }) });
+const councilBad = new Style({ fill: new Fill({ color: 'rgba(192,57,43,0.10)' }), stroke: new Stroke({ color: '#c0392b', width: 2, lineDash: [6, 4] }) });
+const projectColours = { planned: '#aab7b8', contracted: '#f39c12', 'in-progress': '#2e86c1', completed: '#229954', maintained: '#145a32' };
+const projectStyles = Object.fromEntries(Object.entries(projectColours).map(([k, c]) => [k, new Style({
+  fill: new Fill({ color: c + '88' }), stroke: new Stroke({ color: c, width: 3 }),
+  image: new Circle({ radius: 6, fill: new Fill({ color: c }), stroke: new Stroke({ color: '#fff', width: 1.5 }) }) })]));
 const stopStyles = { high: dot('#6c3483', 6), low: dot('#af7ac5', 4) };
 
 /** Per layer: an OpenLayers style function and legend entries ([label, colour]). */
@@ -21,6 +29,8 @@ export const layerStyles = {
   'population-units': { style: poly('rgba(0,0,0,0)', '#5d6d7e', 0.8), legend: [['unit', '#5d6d7e']] },
   'hazard-zones': { style: poly('rgba(192,57,43,0.25)', '#c0392b'), legend: [['hazard', '#c0392b']] },
   facilities: { style: dot('#1f618d', 5), legend: [['facility', '#1f618d']] },
+  councils: { style: (f) => (f.get('composition') === 'ok' ? councilOk : councilBad), legend: [['composition ok', '#1e8449'], ['no woman or no displaced member', '#c0392b']] },
+  projects: { style: (f) => projectStyles[f.get('status')] ?? projectStyles.planned, legend: Object.entries(projectColours) },
 };
 
 export const fallbackStyle = { style: poly('rgba(52,73,94,0.15)', '#34495e'), legend: [['feature', '#34495e']] };

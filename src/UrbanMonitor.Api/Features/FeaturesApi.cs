@@ -292,7 +292,7 @@ public static class FeaturesApi
         properties[FeatureCollection.GeometryName] = new Dictionary<string, string>
         {
             ["title"] = "Geometry",
-            ["format"] = "geometry-" + c.Layer.GeometryType.ToLowerInvariant(),
+            ["format"] = c.Layer.GeometryType == "Geometry" ? "geometry-any" : "geometry-" + c.Layer.GeometryType.ToLowerInvariant(),
             ["x-ogc-role"] = "primary-geometry",
         };
         var body = new Dictionary<string, object>
@@ -428,6 +428,10 @@ public static class FeaturesApi
             "shp" or "shapefile" => "shp",
             var other => throw FeedException.BadParameter($"format must be geojson, csv, gpkg or shp (zipped Shapefile); got '{other}'."),
         };
+        // A Shapefile holds one kind of geometry; a layer of mixed points, lines and polygons (projects) cannot go in one.
+        if (format == "shp" && c.Layer.GeometryType == "Geometry")
+            throw new FeedException(StatusCodes.Status400BadRequest, Hosting.Problems.InvalidParameter, "Shapefile cannot hold this layer",
+                $"{c.Id} mixes points, lines and polygons and a Shapefile holds one geometry type; export as geojson, csv or gpkg.");
         int? cityId = request.City is { } slug ? await CityIdAsync(db, slug, ct) : null;
         var csv = format == "csv";
         var query = ItemsQuery.Page(request, cityId, format switch

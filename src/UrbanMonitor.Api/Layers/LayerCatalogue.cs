@@ -60,6 +60,32 @@ public static class LayerCatalogue
             [new("hazard", "string", "flood, landslide, earthquake, …"), new("level", "string", "Exposure level.")]),
         new("facilities", "facilities", "Facilities", "Schools, health facilities, markets and other services.", "Point",
             [new("kind", "string", "school, health, market, …"), Name]),
+        // Community-led upgrading (0080_community.sql): public views only; members' names live in council_members.
+        new("councils", "councils", "Community Development Councils",
+            "Elected councils' areas with their composition counts (no member names).", "MultiPolygon",
+        [
+            Code, Name,
+            new("district_code", "string", "Code of the district the council lies in."),
+            new("elected_on", "date", "Date of the council's election."),
+            new("status", "string", "active or dissolved."),
+            new("members", "integer", "Current members."),
+            new("women", "integer", "Current women members."),
+            new("displaced", "integer", "Current members representing displaced people."),
+            new("composition", "string", "ok, or the rules broken: no-woman, no-displaced."),
+        ]),
+        new("projects", "projects", "Community projects",
+            "Projects under community contracts: points, lines or polygons with type, contract amount and status.", "Geometry",
+        [
+            Code, Name,
+            new("council_id", "integer", "Id of the council holding the contract."),
+            new("type", "string", "water, drainage, roads, lighting, open-space, health or security."),
+            new("executing_party", "string", "council, or third-party under the council's supervision."),
+            new("contract_amount", "number", "Block grant / contract amount, in the city's currency."),
+            new("status", "string", "planned, contracted, in-progress, completed or maintained."),
+            new("beneficiaries", "integer", "People who benefit; null when unknown."),
+            new("person_days", "integer", "Jobs created, in person-days."),
+            new("women_person_days", "integer", "Of which worked by women, in person-days."),
+        ]),
     ];
 
     private static readonly Dictionary<string, LayerDefinition> ById = All.ToDictionary(l => l.Id, StringComparer.Ordinal);

@@ -40,6 +40,9 @@ public static class TileLayers
         ["population-units"] = (8, 20, 2_000),
         ["hazard-zones"] = (8, 20, 2_000),
         ["facilities"] = (12, 22, 5_000),
+        // Community upgrading (0080_community.sql): a council covers a few blocks, a project is a drain or a lamp.
+        ["councils"] = (10, 22, 5_000),
+        ["projects"] = (12, 22, 5_000),
     };
 
     public static IReadOnlyList<TileLayer> All { get; } = LayerCatalogue.All

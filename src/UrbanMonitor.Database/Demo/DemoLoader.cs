@@ -36,7 +36,28 @@ public sealed class DemoLoader(NpgsqlDataSource dataSource, IProgress<string>? p
     }
 
     /// <summary>Generates and loads the <c>synthetic</c> city (deterministic for a seed).</summary>
-    public Task<CityLoadResult> LoadSyntheticAsync(int parcels = 10_000, int seed = 42, CancellationToken ct = default)
+    public async Task<CityLoadResult> LoadSyntheticAsync(int parcels = 10_000, int seed = 42, CancellationToken ct = default)
+    {
+        var result = await LoadSyntheticLayersAsync(parcels, seed, ct);
+        if (!result.AlreadyLoaded)
+        {
+            // Community councils and projects (0080_community.sql) over the generated settlements.
+            await using var cmd = dataSource.CreateCommand(LayerTables.Embedded("synthetic_community.sql"));
+            cmd.Parameters.Add(new NpgsqlParameter { Value = await CityIdAsync("synthetic", ct) });
+            var councils = await cmd.ExecuteScalarAsync(ct); // not inside Report(...): ?. would skip it without a progress
+            progress?.Report($"Synthetic City: {councils} community councils");
+        }
+        return result;
+    }
+
+    private async Task<int> CityIdAsync(string slug, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT id FROM cities WHERE slug = $1");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = slug });
+        return (int)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    private Task<CityLoadResult> LoadSyntheticLayersAsync(int parcels, int seed, CancellationToken ct)
     {
         var city = new SyntheticCity(parcels, seed);
         var source = new LayerSource($"UrbanMonitor synthetic city generator (seed {seed}, {parcels} parcels)", "CC0 1.0 (generated data)");

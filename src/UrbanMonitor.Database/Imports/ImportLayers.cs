@@ -112,6 +112,16 @@ public static class ImportLayers
             new("mode", ColumnType.Text, true, "mode"),
             new("peak_departures", ColumnType.NonNegativeInteger, false, "peak_departures"),
         ], UniqueColumn: "code"),
+        // Community Development Councils (0080_community.sql): added, never replaced, since members, plans and projects
+        // hang on them; codes must be new. Members come through the API (personal data is never bulk-loaded).
+        new("councils", "councils", GeometryFamily.Polygon,
+        [
+            new("code", ColumnType.Text, true, "code", "cdc_code", "council_code", "id"),
+            new("name", ColumnType.Text, false, "name", "cdc_name", "council_name", "nome") { Fallback = "code" },
+            new("district_code", ColumnType.Text, false, "district_code", "district", "nahia", "codbairro"),
+            new("elected_on", ColumnType.Date, false, "elected_on", "election_date", "elected"),
+            new("households", ColumnType.NonNegativeInteger, false, "households", "hh"),
+        ], UniqueColumn: "code", Append: true),
     ];
 
     private static readonly Dictionary<string, ImportLayer> ById = All.ToDictionary(l => l.Id, StringComparer.Ordinal);
