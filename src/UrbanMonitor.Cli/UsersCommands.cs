@@ -30,14 +30,19 @@ public sealed class UsersAddCommand : AsyncCommand<UsersAddCommand.Settings>
         [CommandOption("--district <SLUG:CODE>")]
         [Description("A district the user works in (e.g. mazar-e-sharif:1), or * for all; repeatable.")]
         public string[] District { get; init; } = [];
+        [CommandOption("--council <SLUG:CODE>")]
+        [Description("A council a community facilitator may edit (e.g. synthetic:CDC-001); repeatable.")]
+        public string[] Council { get; init; } = [];
     }
 
     public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
         Guard.RunAsync(settings, async () =>
         {
             await using var db = UrbanMonitorDataSource.Create(settings.ConnectionString, "urbanmonitor-cli");
-            var user = await Users.AddAsync(db, settings.Login, settings.Name ?? settings.Login, settings.Role, settings.District, cancellationToken);
-            Console.WriteLine($"Added {user.Login} ({string.Join(", ", user.Roles)}; districts {string.Join(", ", user.Districts)}).");
+            var user = await Users.AddAsync(db, settings.Login, settings.Name ?? settings.Login, settings.Role, settings.District, cancellationToken,
+                councils: settings.Council);
+            Console.WriteLine($"Added {user.Login} ({string.Join(", ", user.Roles)}; districts {string.Join(", ", user.Districts)}"
+                + (user.Councils.Count > 0 ? $"; councils {string.Join(", ", user.Councils)}" : "") + ").");
             return 0;
         });
 }
@@ -110,11 +115,16 @@ public sealed class UsersUpdateCommand : AsyncCommand<UsersUpdateCommand.Setting
         [CommandOption("--district <SLUG:CODE>")]
         [Description("The user's districts (replace the current ones), or * for all; repeatable.")]
         public string[] District { get; init; } = [];
+        [CommandOption("--council <SLUG:CODE>")]
+        [Description("The councils a community facilitator may edit (replace the current ones); repeatable. --no-councils removes them all.")]
+        public string[] Council { get; init; } = [];
+        [CommandOption("--no-councils")] public bool NoCouncils { get; init; }
     }
 
     public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
         UsersChange.RunAsync(settings, settings.Login, settings.Name, settings.Role.Length > 0 ? settings.Role : null,
-            settings.District.Length > 0 ? settings.District : null, null, cancellationToken);
+            settings.District.Length > 0 ? settings.District : null, null, cancellationToken,
+            settings.NoCouncils ? [] : settings.Council.Length > 0 ? settings.Council : null);
 }
 
 /// <summary><c>users disable LOGIN</c> / <c>users enable LOGIN</c>: a disabled user's tokens stop working at once.</summary>
@@ -131,13 +141,15 @@ public sealed class UsersDisableCommand : AsyncCommand<UsersDisableCommand.Setti
 
 internal static class UsersChange
 {
-    public static Task<int> RunAsync(DatabaseSettings settings, string login, string? name, string[]? roles, string[]? districts, bool? disabled, CancellationToken ct) =>
+    public static Task<int> RunAsync(DatabaseSettings settings, string login, string? name, string[]? roles, string[]? districts, bool? disabled, CancellationToken ct,
+        string[]? councils = null) =>
         Guard.RunAsync(settings, async () =>
         {
             await using var db = UrbanMonitorDataSource.Create(settings.ConnectionString, "urbanmonitor-cli");
-            var user = await Users.UpdateAsync(db, login, name, roles, districts, disabled, ct)
+            var user = await Users.UpdateAsync(db, login, name, roles, districts, disabled, ct, councils: councils)
                        ?? throw new UserRejectedException($"There is no user '{login}'.");
-            Console.WriteLine($"{user.Login}: {string.Join(", ", user.Roles)}; districts {string.Join(", ", user.Districts)}{(user.Disabled ? "; disabled" : "")}.");
+            Console.WriteLine($"{user.Login}: {string.Join(", ", user.Roles)}; districts {string.Join(", ", user.Districts)}"
+                + (user.Councils.Count > 0 ? $"; councils {string.Join(", ", user.Councils)}" : "") + $"{(user.Disabled ? "; disabled" : "")}.");
             return 0;
         });
 }

@@ -293,6 +293,42 @@ public class CommunityTests(RealDataTilesService service) : IClassFixture<RealDa
     }
 
     [Fact]
+    public async Task AFacilitatorsCouncilsAreKeptWithTheUserAndIssuedInTheirToken()
+    {
+        RequireData();
+        using var admin = Admin();
+        var at = await SettlementPointAsync("Rocinha");
+        var mine = await CouncilAsync(admin, "CDCT-U1", await RectangleAsync(at, -900, 300, -700, 500));
+        var theirs = await CouncilAsync(admin, "CDCT-U2", await RectangleAsync(at, -600, 300, -400, 500));
+        var env = new Dictionary<string, string?> { ["URBANMONITOR_DB"] = service.Db.ConnectionString };
+
+        // The CLI assigns councils like districts: an unknown council is refused and nothing is added.
+        var unknown = await Repo.RunAsync("dotnet", [Repo.CliDll, "users", "add", "cdc-unknown", "--role", "community-facilitator", "--council", Rio + ":NO-SUCH-CDC"], env);
+        Assert.True(unknown.ExitCode == 5, unknown.Output);
+        Assert.Contains($"There is no council {Rio}:NO-SUCH-CDC.", unknown.Stderr);
+        Assert.Equal(0L, await service.Db.ScalarAsync<long>("SELECT count(*) FROM users WHERE login = 'cdc-unknown'"));
+        var added = await Repo.RunAsync("dotnet", [Repo.CliDll, "users", "add", "cdc-facilitator", "--name", "Zahra", "--role", "community-facilitator", "--council", Rio + ":CDCT-U1"], env);
+        Assert.True(added.ExitCode == 0, added.Output);
+        Assert.Contains($"councils {Rio}:CDCT-U1", added.Stdout);
+
+        // The token issued for that user carries the claim, so the facilitator edits that council and no other.
+        var user = Assert.Single(await Users.ListAsync(service.Db.DataSource, "cdc-facilitator", Ct));
+        Assert.Equal([Rio + ":CDCT-U1"], user.Councils);
+        using var facilitator = service.Api.CreateClient().WithToken(Tokens.Issue(user, TokenSettings.FromBase64(TestTokens.Key), TimeSpan.FromHours(1)));
+        await OkAsync(await facilitator.PostAsync($"/api/councils/{mine}/members", Body(new { name = "Rosa Lima", sex = "female", displaced = false }), Ct), HttpStatusCode.Created);
+        await ProblemAsync(await facilitator.PostAsync($"/api/councils/{theirs}/members", Body(new { name = "Intruso", sex = "male" }), Ct), HttpStatusCode.Forbidden);
+
+        // Admins manage the assignment through /api/users too: moving the facilitator to the other council.
+        using var moved = await admin.PatchAsync("/api/users/cdc-facilitator", Body(new { councils = new[] { Rio + ":CDCT-U2" } }), Ct);
+        var body = await OkAsync(moved);
+        Assert.Equal(Rio + ":CDCT-U2", Assert.Single(body.GetProperty("councils").EnumerateArray()).GetString());
+        var reissued = Assert.Single(await Users.ListAsync(service.Db.DataSource, "cdc-facilitator", Ct));
+        using var facilitator2 = service.Api.CreateClient().WithToken(Tokens.Issue(reissued, TokenSettings.FromBase64(TestTokens.Key), TimeSpan.FromHours(1)));
+        await OkAsync(await facilitator2.PostAsync($"/api/councils/{theirs}/members", Body(new { name = "Joana Reis", sex = "female", displaced = true }), Ct), HttpStatusCode.Created);
+        await ProblemAsync(await facilitator2.PostAsync($"/api/councils/{mine}/members", Body(new { name = "Outra", sex = "female" }), Ct), HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
     public async Task PublicViewsFeedsAndTilesCarryNoMemberNames()
     {
         RequireData();

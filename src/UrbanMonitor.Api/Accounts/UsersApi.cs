@@ -23,15 +23,15 @@ public static class UsersApi
         api.MapGet("/", async (NpgsqlDataSource db, CancellationToken ct) => Results.Json((await DbUsers.ListAsync(db, null, ct, includeDisabled: true)).Select(Show)))
             .WithName("ListUsers").WithSummary("Every user with roles, districts and whether disabled (admin)");
         api.MapPost("/", Create).WithName("CreateUser")
-            .WithSummary("Create a user ({login, name, roles: [..], districts: [\"mazar-e-sharif:1\" | \"*\"]}; admin)")
+            .WithSummary("Create a user ({login, name, roles: [..], districts: [\"mazar-e-sharif:1\" | \"*\"], councils: [\"synthetic:CDC-001\"]}; admin)")
             .Produces(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         api.MapPatch("/{login}", Update).WithName("UpdateUser")
-            .WithSummary("Change a user's name, roles, districts (replaced as a whole) or disabled flag (admin)")
+            .WithSummary("Change a user's name, roles, districts or councils (each replaced as a whole) or disabled flag (admin)")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return app;
     }
 
-    private static object Show(User u) => new { id = u.Id, login = u.Login, name = u.Name, roles = u.Roles, districts = u.Districts, disabled = u.Disabled };
+    private static object Show(User u) => new { id = u.Id, login = u.Login, name = u.Name, roles = u.Roles, districts = u.Districts, councils = u.Councils, disabled = u.Disabled };
 
     private static string[]? Strings(JsonElement body, string name) =>
         body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array
@@ -45,7 +45,8 @@ public static class UsersApi
         try
         {
             var login = body.Text("login") ?? throw new UserRejectedException("login is required.");
-            var user = await DbUsers.AddAsync(db, login, body.Text("name") ?? login, Strings(body, "roles") ?? [], Strings(body, "districts") ?? [], ct, AuditActor.Of(http.User));
+            var user = await DbUsers.AddAsync(db, login, body.Text("name") ?? login, Strings(body, "roles") ?? [], Strings(body, "districts") ?? [], ct, AuditActor.Of(http.User),
+                Strings(body, "councils"));
             return Results.Created("/api/users/" + Uri.EscapeDataString(user.Login), Show(user));
         }
         catch (UserRejectedException e) { return P.Unprocessable(UserRejected, "User rejected", e.Message); }
@@ -61,7 +62,7 @@ public static class UsersApi
                 ? d.ValueKind is JsonValueKind.True or JsonValueKind.False ? d.GetBoolean() : throw new UserRejectedException("disabled must be true or false.")
                 : null;
             var user = await DbUsers.UpdateAsync(db, login, body.TryGetProperty("name", out _) ? body.Text("name") ?? "" : null,
-                Strings(body, "roles"), Strings(body, "districts"), disabled, ct, AuditActor.Of(http.User));
+                Strings(body, "roles"), Strings(body, "districts"), disabled, ct, AuditActor.Of(http.User), Strings(body, "councils"));
             return user is null ? P.Problem(404, UserNotFound, "User not found", $"There is no user '{login}'.") : Results.Json(Show(user));
         }
         catch (UserRejectedException e) { return P.Unprocessable(UserRejected, "User rejected", e.Message); }

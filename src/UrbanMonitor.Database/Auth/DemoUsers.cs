@@ -7,7 +7,7 @@ namespace UrbanMonitor.Database.Auth;
 /// <c>.urbanmonitor/demo-users.json</c>.</summary>
 public static class DemoUsers
 {
-    private sealed record Demo(string Login, string Name, string[] Roles, string[] Districts);
+    private sealed record Demo(string Login, string Name, string[] Roles, string[] Districts, string[]? Councils = null);
 
     public static async Task<IReadOnlyList<(User User, string Token)>> EnsureAsync(NpgsqlDataSource db, TokenSettings settings, CancellationToken ct = default)
     {
@@ -25,6 +25,17 @@ public static class DemoUsers
         await r.CloseAsync();
         string D(int i) => $"{slug}:{codes[Math.Min(i, codes.Length - 1)]}";
 
+        // The facilitator's councils: the first two of that city, when it has councils (the synthetic city does).
+        var councils = new List<string>();
+        await using (var k = db.CreateCommand("""
+            SELECT c.slug || ':' || k.code FROM councils k JOIN cities c ON c.id = k.city_id WHERE c.slug = $1 ORDER BY k.code LIMIT 2
+            """))
+        {
+            k.Parameters.Add(new NpgsqlParameter { Value = slug });
+            await using var kr = await k.ExecuteReaderAsync(ct);
+            while (await kr.ReadAsync(ct)) councils.Add(kr.GetString(0));
+        }
+
         Demo[] demos =
         [
             new("admin", "Administrator", [Roles.Admin], ["*"]),
@@ -33,13 +44,13 @@ public static class DemoUsers
             new("nasir.rahimi", "Nasir Rahimi (ناصر رحیمی)", [Roles.Supervisor], [$"{slug}:{codes[0]}", D(1)]),
             new("lucia.planner", "Lúcia Planner", [Roles.Planner], ["*"]),
             new("gis.team", "GIS Team", [Roles.GisReader], ["*"]),
-            new("zahra.facilitator", "Zahra Facilitator (زهرا)", [Roles.CommunityFacilitator], [D(0)]),
+            new("zahra.facilitator", "Zahra Facilitator (زهرا)", [Roles.CommunityFacilitator], [D(0)], [.. councils]),
         ];
         var result = new List<(User, string)>();
         foreach (var demo in demos)
         {
             var user = (await Users.ListAsync(db, demo.Login, ct)).FirstOrDefault()
-                       ?? await Users.AddAsync(db, demo.Login, demo.Name, demo.Roles, demo.Districts, ct);
+                       ?? await Users.AddAsync(db, demo.Login, demo.Name, demo.Roles, demo.Districts, ct, councils: demo.Councils);
             result.Add((user, Tokens.Issue(user, settings, TimeSpan.FromDays(90))));
         }
         return result;
@@ -55,6 +66,7 @@ public static class DemoUsers
             role = u.User.Roles[0],
             roles = u.User.Roles,
             districts = u.User.Districts,
+            councils = u.User.Councils,
             token = u.Token,
         }),
     }, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });

@@ -27,7 +27,7 @@ public sealed record TokenSettings(string Issuer, string Audience, byte[] Key)
 }
 
 /// <summary>Issues JWT bearer tokens with the claims of CONTRACTS.md: <c>sub</c>, <c>name</c>, <c>role</c> (one or
-/// more), <c>districts</c> (<c>{slug}:{code}</c> or <c>*</c>).</summary>
+/// more), <c>districts</c> (<c>{slug}:{code}</c> or <c>*</c>), and <c>councils</c> (<c>{slug}:{council code}</c>) when the user has any.</summary>
 public static class Tokens
 {
     public static string Issue(User user, TokenSettings settings, TimeSpan lifetime)
@@ -50,6 +50,8 @@ public static class Tokens
                 ["districts"] = user.Districts.ToArray(),
             },
         };
+        // Community facilitators: the councils whose records they may edit (CONTRACTS.md).
+        if (user.Councils.Count > 0) descriptor.Claims["councils"] = user.Councils.ToArray();
         return new JsonWebTokenHandler().CreateToken(descriptor);
     }
 }

@@ -12,8 +12,12 @@ public static class Roles
     public static readonly IReadOnlyList<string> All = [Admin, LandOfficer, Supervisor, Planner, GisReader, CommunityFacilitator];
 }
 
-/// <summary>A user with roles and districts (<c>{slug}:{code}</c>, or <c>*</c> for all).</summary>
-public sealed record User(Guid Id, string Login, string Name, IReadOnlyList<string> Roles, IReadOnlyList<string> Districts, bool Disabled = false);
+/// <summary>A user with roles and districts (<c>{slug}:{code}</c>, or <c>*</c> for all), and for community facilitators
+/// the councils they may edit (<c>{slug}:{council code}</c>).</summary>
+public sealed record User(Guid Id, string Login, string Name, IReadOnlyList<string> Roles, IReadOnlyList<string> Districts, bool Disabled = false)
+{
+    public IReadOnlyList<string> Councils { get; init; } = [];
+}
 
 /// <summary>A request that names a thing that does not exist or breaks a rule (unknown role, district, login taken).</summary>
 public sealed class UserRejectedException(string message) : Exception(message);
@@ -32,30 +36,44 @@ public static partial class Users
     }
 
     /// <summary>Replaces the district assignments of user <paramref name="id"/> (inside the caller's transaction).</summary>
-    private static async Task AssignAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, IReadOnlyList<string> districts, CancellationToken ct)
+    private static Task AssignAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, IReadOnlyList<string> districts, CancellationToken ct) =>
+        ReplaceAsync(conn, tx, id, "DELETE FROM user_districts WHERE user_id = $1", """
+            INSERT INTO user_districts (user_id, city_id, district_code)
+            SELECT $1, c.id, d.code FROM cities c JOIN districts d ON d.city_id = c.id
+            WHERE c.slug = $2 AND d.code = $3
+            """, districts.Where(d => d != "*"), "district", "{city-slug}:{district-code}, e.g. mazar-e-sharif:1, or *", ct);
+
+    /// <summary>Replaces the council assignments of user <paramref name="id"/> (inside the caller's transaction).</summary>
+    private static Task AssignCouncilsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, IReadOnlyList<string> councils, CancellationToken ct) =>
+        ReplaceAsync(conn, tx, id, "DELETE FROM user_councils WHERE user_id = $1", """
+            INSERT INTO user_councils (user_id, city_id, council_code)
+            SELECT $1, c.id, k.code FROM cities c JOIN councils k ON k.city_id = c.id
+            WHERE c.slug = $2 AND k.code = $3
+            """, councils, "council", "{city-slug}:{council-code}, e.g. synthetic:CDC-001", ct);
+
+    /// <summary>Deletes a user's assignments of one kind and inserts the given <c>{slug}:{code}</c> ones, each of which must exist.</summary>
+    private static async Task ReplaceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, string deleteSql, string insertSql,
+        IEnumerable<string> items, string what, string form, CancellationToken ct)
     {
-        await using (var clear = new NpgsqlCommand("DELETE FROM user_districts WHERE user_id = $1", conn, tx))
+        await using (var clear = new NpgsqlCommand(deleteSql, conn, tx))
         {
             clear.Parameters.Add(new NpgsqlParameter { Value = id });
             await clear.ExecuteNonQueryAsync(ct);
         }
-        foreach (var d in districts.Where(d => d != "*").Distinct())
+        foreach (var item in items.Distinct())
         {
-            var parts = d.Split(':', 2);
-            if (parts.Length != 2) throw new UserRejectedException($"'{d}' is not a district: write {{city-slug}}:{{district-code}}, e.g. mazar-e-sharif:1, or *.");
-            await using var assign = new NpgsqlCommand("""
-                INSERT INTO user_districts (user_id, city_id, district_code)
-                SELECT $1, c.id, d.code FROM cities c JOIN districts d ON d.city_id = c.id
-                WHERE c.slug = $2 AND d.code = $3
-                """, conn, tx);
+            var parts = item.Split(':', 2);
+            if (parts.Length != 2) throw new UserRejectedException($"'{item}' is not a {what}: write {form}.");
+            await using var assign = new NpgsqlCommand(insertSql, conn, tx);
             assign.Parameters.Add(new NpgsqlParameter { Value = id });
             assign.Parameters.Add(new NpgsqlParameter { Value = parts[0] });
             assign.Parameters.Add(new NpgsqlParameter { Value = parts[1] });
-            if (await assign.ExecuteNonQueryAsync(ct) == 0) throw new UserRejectedException($"There is no district {d}.");
+            if (await assign.ExecuteNonQueryAsync(ct) == 0) throw new UserRejectedException($"There is no {what} {item}.");
         }
     }
 
-    public static async Task<User> AddAsync(NpgsqlDataSource db, string login, string name, IReadOnlyList<string> roles, IReadOnlyList<string> districts, CancellationToken ct = default, string? actor = null)
+    public static async Task<User> AddAsync(NpgsqlDataSource db, string login, string name, IReadOnlyList<string> roles, IReadOnlyList<string> districts, CancellationToken ct = default, string? actor = null,
+        IReadOnlyList<string>? councils = null)
     {
         if (!LoginPattern().IsMatch(login)) throw new UserRejectedException($"'{login}' is not a valid login: 2–64 of a-z 0-9 . _ @ -.");
         if (string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
@@ -76,14 +94,19 @@ public static partial class Users
             if (await insert.ExecuteNonQueryAsync(ct) == 0) throw new UserRejectedException($"The login '{login}' is taken.");
         }
         await AssignAsync(conn, tx, id, districts, ct);
+        if (councils is { Count: > 0 }) await AssignCouncilsAsync(conn, tx, id, councils, ct);
         await tx.CommitAsync(ct);
-        return new User(id, login, name, roles.Distinct().ToArray(), all ? ["*"] : districts.Distinct().ToArray());
+        return new User(id, login, name, roles.Distinct().ToArray(), all ? ["*"] : districts.Distinct().ToArray())
+        {
+            Councils = councils?.Distinct().ToArray() ?? [],
+        };
     }
 
-    /// <summary>Changes a user's name, roles, districts (replaced as a whole; <c>*</c> for all) or disabled flag; a null
-    /// keeps the current value. Null when there is no such login. A disabled user's tokens stop working at once.</summary>
+    /// <summary>Changes a user's name, roles, districts (replaced as a whole; <c>*</c> for all), councils (replaced as a
+    /// whole) or disabled flag; a null keeps the current value. Null when there is no such login. A disabled user's tokens
+    /// stop working at once.</summary>
     public static async Task<User?> UpdateAsync(NpgsqlDataSource db, string login, string? name, IReadOnlyList<string>? roles,
-        IReadOnlyList<string>? districts, bool? disabled, CancellationToken ct = default, string? actor = null)
+        IReadOnlyList<string>? districts, bool? disabled, CancellationToken ct = default, string? actor = null, IReadOnlyList<string>? councils = null)
     {
         if (name is not null && string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
         if (roles is not null) CheckRoles(roles);
@@ -105,6 +128,7 @@ public static partial class Users
             id = found;
         }
         if (districts is not null) await AssignAsync(conn, tx, id, districts, ct);
+        if (councils is not null) await AssignCouncilsAsync(conn, tx, id, councils, ct);
         await tx.CommitAsync(ct);
         return (await ListAsync(db, login, includeDisabled: true, ct: ct)).Single();
     }
@@ -126,7 +150,9 @@ public static partial class Users
                    CASE WHEN u.all_districts THEN ARRAY['*']
                         ELSE coalesce((SELECT array_agg(c.slug || ':' || ud.district_code ORDER BY c.slug, ud.district_code)
                                        FROM user_districts ud JOIN cities c ON c.id = ud.city_id WHERE ud.user_id = u.id), '{}') END,
-                   u.disabled
+                   u.disabled,
+                   coalesce((SELECT array_agg(c.slug || ':' || uc.council_code ORDER BY c.slug, uc.council_code)
+                             FROM user_councils uc JOIN cities c ON c.id = uc.city_id WHERE uc.user_id = u.id), '{}')
             FROM users u
             WHERE ($2 OR NOT u.disabled) AND ($1::text IS NULL OR u.login = $1)
             ORDER BY u.login
@@ -136,7 +162,10 @@ public static partial class Users
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var list = new List<User>();
         while (await r.ReadAsync(ct))
-            list.Add(new User(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetFieldValue<string[]>(3), r.GetFieldValue<string[]>(4), r.GetBoolean(5)));
+            list.Add(new User(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetFieldValue<string[]>(3), r.GetFieldValue<string[]>(4), r.GetBoolean(5))
+            {
+                Councils = r.GetFieldValue<string[]>(6),
+            });
         return list;
     }
 }
