@@ -17,34 +17,27 @@ CREATE TABLE access_coverage (
 CREATE INDEX access_coverage_key ON access_coverage (city_id, source, distance_m);
 CREATE INDEX access_coverage_geom_gist ON access_coverage USING gist (geom);
 
--- Rebuilds one city's coverage for one layer ('transit-stops' or 'facilities').
+-- Rebuilds one city's coverage for one layer ('transit-stops' or 'facilities'): one source for all stops, one per
+-- facility kind, each in the UTM zone of the layer's extent.
 CREATE FUNCTION um_refresh_access_coverage(p_city integer, p_layer text) RETURNS void
 LANGUAGE plpgsql SET jit = off AS $$
-DECLARE
-    z integer;
 BEGIN
-    IF p_layer = 'transit-stops' THEN
-        DELETE FROM access_coverage WHERE city_id = p_city AND source = 'transit';
-        SELECT um_utm_srid(ST_SetSRID(ST_Extent(geom)::geometry, 4326)) INTO z FROM transit_stops WHERE city_id = p_city;
-        IF z IS NULL THEN RETURN; END IF;
-        INSERT INTO access_coverage (city_id, source, distance_m, srid, geom)
-        SELECT p_city, 'transit', d.m, z, ST_SetSRID(ST_Subdivide(u.geom, 64), 0)
-        FROM (VALUES (500), (1000)) d (m)
-        CROSS JOIN LATERAL (SELECT ST_Union(ST_Buffer(ST_Transform(t.geom, z), d.m, 'quad_segs=8')) AS geom
-                            FROM transit_stops t WHERE t.city_id = p_city) u;
-    ELSIF p_layer = 'facilities' THEN
-        DELETE FROM access_coverage WHERE city_id = p_city AND source LIKE 'facility:%';
-        SELECT um_utm_srid(ST_SetSRID(ST_Extent(geom)::geometry, 4326)) INTO z FROM facilities WHERE city_id = p_city;
-        IF z IS NULL THEN RETURN; END IF;
-        INSERT INTO access_coverage (city_id, source, distance_m, srid, geom)
-        SELECT p_city, 'facility:' || u.kind, u.m, z, ST_SetSRID(ST_Subdivide(u.geom, 64), 0)
-        FROM (SELECT f.kind, d.m, ST_Union(ST_Buffer(ST_Transform(f.geom, z), d.m, 'quad_segs=8')) AS geom
-              FROM facilities f CROSS JOIN (VALUES (500), (1000)) d (m)
-              WHERE f.city_id = p_city
-              GROUP BY f.kind, d.m) u;
-    ELSE
+    IF p_layer NOT IN ('transit-stops', 'facilities') THEN
         RAISE EXCEPTION 'um_refresh_access_coverage: unknown layer %', p_layer;
     END IF;
+    DELETE FROM access_coverage WHERE city_id = p_city AND (source = 'transit') = (p_layer = 'transit-stops');
+    INSERT INTO access_coverage (city_id, source, distance_m, srid, geom)
+    WITH points AS (
+        SELECT 'transit' AS source, geom FROM transit_stops WHERE p_layer = 'transit-stops' AND city_id = p_city
+        UNION ALL
+        SELECT 'facility:' || kind, geom FROM facilities WHERE p_layer = 'facilities' AND city_id = p_city),
+    zone AS (SELECT um_utm_srid(ST_SetSRID(ST_Extent(geom)::geometry, 4326)) AS srid FROM points)
+    SELECT p_city, u.source, u.m, zone.srid, ST_SetSRID(ST_Subdivide(u.geom, 64), 0)
+    FROM zone
+    CROSS JOIN LATERAL (SELECT p.source, d.m, ST_Union(ST_Buffer(ST_Transform(p.geom, zone.srid), d.m, 'quad_segs=8')) AS geom
+                        FROM points p CROSS JOIN (VALUES (500), (1000)) d (m)
+                        GROUP BY p.source, d.m) u
+    WHERE zone.srid IS NOT NULL;
 END
 $$;
 
@@ -59,16 +52,10 @@ BEGIN
         FOR c IN SELECT DISTINCT city_id FROM new_rows LOOP PERFORM um_refresh_access_coverage(c, TG_ARGV[0]); END LOOP;
     ELSIF TG_OP = 'DELETE' THEN
         FOR c IN SELECT DISTINCT city_id FROM old_rows LOOP PERFORM um_refresh_access_coverage(c, TG_ARGV[0]); END LOOP;
-    ELSIF TG_ARGV[0] = 'facilities' THEN
-        -- Only updates that move a facility or change its kind or city change the coverage (not a renamed one).
-        FOR c IN SELECT unnest(ARRAY[o.city_id, n.city_id]) FROM old_rows o JOIN new_rows n ON n.id = o.id
-                 WHERE o.geom IS DISTINCT FROM n.geom OR o.kind IS DISTINCT FROM n.kind OR o.city_id <> n.city_id
-                 GROUP BY 1 LOOP
-            PERFORM um_refresh_access_coverage(c, TG_ARGV[0]);
-        END LOOP;
     ELSE
+        -- Only updates that move a point or change its city or (facilities) its kind change the coverage, not a renaming.
         FOR c IN SELECT unnest(ARRAY[o.city_id, n.city_id]) FROM old_rows o JOIN new_rows n ON n.id = o.id
-                 WHERE o.geom IS DISTINCT FROM n.geom OR o.city_id <> n.city_id
+                 WHERE o.geom IS DISTINCT FROM n.geom OR o.city_id <> n.city_id OR to_jsonb(o) ->> 'kind' IS DISTINCT FROM to_jsonb(n) ->> 'kind'
                  GROUP BY 1 LOOP
             PERFORM um_refresh_access_coverage(c, TG_ARGV[0]);
         END LOOP;
