@@ -48,7 +48,7 @@ public sealed class PropertiesRegisterCommand : AsyncCommand<PropertiesRegisterC
         public override Spectre.Console.ValidationResult Validate()
         {
             if (string.IsNullOrWhiteSpace(As)) return Spectre.Console.ValidationResult.Error("--as LOGIN is required: registrations are made by a user.");
-            if (Srid != 4326 && Srid != 3857 && Srid is not (> 32600 and <= 32660 or > 32700 and <= 32760))
+            if (Srid is not (4326 or 3857) && !UrbanMonitor.Domain.Geometry.Utm.IsUtmEpsg(Srid))
                 return Spectre.Console.ValidationResult.Error($"--srid {Srid} is not supported; use 4326, 3857 or a WGS 84 UTM zone (32601–32660, 32701–32760).");
             if (Snap is < 0 or > RegistrationRules.MaxSnapM)
                 return Spectre.Console.ValidationResult.Error($"--snap must be from 0 (off) to {RegistrationRules.MaxSnapM} metres.");
@@ -94,7 +94,7 @@ public sealed class PropertiesRegisterCommand : AsyncCommand<PropertiesRegisterC
                     }
                     catch (FormatException e)
                     {
-                        problem = RuleProblem.Unprocessable(e is GeoJsonFormatException ? "invalid-geojson" : "invalid-property", "Invalid property", e.Message);
+                        problem = RuleProblem.Unreadable(e);
                     }
                     if (done is not null)
                     {

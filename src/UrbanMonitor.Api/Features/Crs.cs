@@ -44,7 +44,7 @@ public sealed record Crs(string Uri, int Srid, bool LatLon)
         {
             4326 => new Crs(uri, 4326, true),
             3857 => new Crs(uri, 3857, false),
-            (>= 32601 and <= 32660) or (>= 32701 and <= 32760) => new Crs(uri, srid, false),
+            _ when UrbanMonitor.Domain.Geometry.Utm.IsUtmEpsg(srid) => new Crs(uri, srid, false),
             _ => null,
         };
     }

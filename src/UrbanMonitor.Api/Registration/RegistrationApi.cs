@@ -137,9 +137,7 @@ public static class RegistrationApi
     }
 
     /// <summary>A body that cannot be read as a property: malformed positions are <c>invalid-geojson</c>, the rest <c>invalid-property</c>.</summary>
-    internal static IResult ParseProblem(FormatException e) => e is GeoJsonFormatException
-        ? P.Unprocessable(P.InvalidGeoJson, "Invalid GeoJSON", e.Message)
-        : P.Unprocessable(P.InvalidProperty, "Invalid property", e.Message);
+    internal static IResult ParseProblem(FormatException e) => P.From(RuleProblem.Unreadable(e));
 
     /// <summary>The request's CRS: <c>?crs=</c>, else a legacy GeoJSON <c>crs</c> member of the body
     /// (<c>{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32642"}}</c>), else EPSG:4326.</summary>

@@ -15,6 +15,11 @@ public sealed record RuleProblem(int Status, string Name, string Title, string D
     public static RuleProblem Unprocessable(string name, string title, string detail, IDictionary<string, object?>? extensions = null) =>
         new(422, name, title, detail, extensions);
 
+    /// <summary>A body that cannot be read as a property: malformed positions are <c>invalid-geojson</c>, the rest <c>invalid-property</c>.</summary>
+    public static RuleProblem Unreadable(FormatException e) => e is GeoJsonFormatException
+        ? Unprocessable("invalid-geojson", "Invalid GeoJSON", e.Message)
+        : Unprocessable("invalid-property", "Invalid property", e.Message);
+
     public override string ToString() => $"{Name}: {Detail}";
 }
 

@@ -25,6 +25,9 @@ public sealed class Utm
     public int Zone { get; }
     public bool North { get; }
 
+    /// <summary>Whether <paramref name="epsg"/> is a WGS 84 / UTM zone (EPSG:32601–32660 north, 32701–32760 south).</summary>
+    public static bool IsUtmEpsg(int epsg) => epsg is (>= 32601 and <= 32660) or (>= 32701 and <= 32760);
+
     /// <summary>EPSG code of this zone, e.g. 32642 for zone 42 north.</summary>
     public int Epsg => (North ? 32600 : 32700) + Zone;
 
