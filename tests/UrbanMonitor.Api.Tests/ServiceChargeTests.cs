@@ -215,6 +215,28 @@ public class ServiceChargeTests(MazarRegistrationService service) : IClassFixtur
     }
 
     [Fact]
+    public async Task InvoiceNumbersPastTheMillionthKeepEveryDigit()
+    {
+        service.Require();
+        // A city-year whose counter already stands at 999,998: the next invoices are 999999, 1000000, 1000001 …, never a
+        // seven-digit number cut back to six (which would repeat invoice 100000 and fail the assessment).
+        await PutRuleAsync(1396, Rule());
+        await service.Db.ScalarAsync<long>("""
+            WITH c AS (INSERT INTO number_counters (city_id, series, fiscal_year, last)
+                       SELECT id, 'invoice', 1396, 999998 FROM cities WHERE slug = 'mazar-e-sharif'
+                       ON CONFLICT (city_id, series, fiscal_year) DO UPDATE SET last = 999998 RETURNING 1)
+            SELECT count(*) FROM c
+            """);
+        await AssessAsync(1396);
+        var count = await service.Db.ScalarAsync<long>("SELECT count(*) FROM charge_assessments WHERE fiscal_year = 1396");
+        Assert.True(count >= 3, $"only {count} properties assessed");
+        Assert.Equal(count, await service.Db.ScalarAsync<long>("SELECT count(DISTINCT invoice_number) FROM charge_assessments WHERE fiscal_year = 1396"));
+        var expected = string.Join(",", Enumerable.Range(999_999, (int)count).Select(n => "MZR-1396-" + n.ToString("D6", CultureInfo.InvariantCulture)));
+        Assert.Equal(expected, await service.Db.ScalarAsync<string>(
+            "SELECT string_agg(invoice_number, ',' ORDER BY substr(invoice_number, 10)::int) FROM charge_assessments WHERE fiscal_year = 1396"));
+    }
+
+    [Fact]
     public async Task BadRulesAndPaymentsAreRefusedWith4xxAndChangeNothing()
     {
         service.Require();

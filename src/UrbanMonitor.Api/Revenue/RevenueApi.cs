@@ -495,7 +495,7 @@ public static class RevenueApi
                     ), pay AS (
                         INSERT INTO charge_payments (city_id, property_id, receipt_number, fiscal_year, paid_on, amount, method, reference,
                                                      received_by, idempotency_key, request_hash)
-                        SELECT $1, $2, $4 || '-' || $3::text || '-R' || lpad(n.last::text, 6, '0'), $3, $5, $6, $7, $8, $9, $10, $11 FROM n
+                        SELECT $1, $2, $4 || '-' || $3::text || '-R' || um_document_number(n.last), $3, $5, $6, $7, $8, $9, $10, $11 FROM n
                         RETURNING id, receipt_number
                     ), led AS (
                         INSERT INTO ledger_entries (city_id, property_id, fiscal_year, kind, amount, entry_date, payment_id, entered_by)

@@ -59,7 +59,7 @@ WITH rule AS (
 ), upsert AS (
     INSERT INTO charge_assessments AS t (city_id, property_id, fiscal_year, invoice_number, district_code, land_use, zone,
                                          area_m2, rate_per_m2, exempt, amount, rule_set_at, assessed_by)
-    SELECT $1, d.id, $2, CASE WHEN d.first THEN $5 || '-' || $2::text || '-' || lpad(((SELECT base FROM counter) + d.rn)::text, 6, '0')
+    SELECT $1, d.id, $2, CASE WHEN d.first THEN $5 || '-' || $2::text || '-' || um_document_number((SELECT base FROM counter) + d.rn)
                                ELSE 'kept' END,
            d.district_code, d.land_use, d.zone, d.area_m2, d.rate_per_m2, d.exempt, d.amount, d.set_at, $4
     FROM diff d WHERE d.first OR d.changed
