@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using UrbanMonitor.Api.Tests.Infrastructure;
+using static UrbanMonitor.Api.Tests.CommunityHttp;
 
 namespace UrbanMonitor.Api.Tests;
 
@@ -16,16 +16,6 @@ public class CommunityHistoryTests(ImportService s) : IClassFixture<ImportServic
 
     private const string Area = """{"type":"Polygon","coordinates":[[[67.0,36.7],[67.01,36.7],[67.01,36.71],[67.0,36.71],[67.0,36.7]]]}""";
     private const string Site = """{"type":"Point","coordinates":[67.005,36.705]}""";
-
-    private static StringContent Body(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private static async Task<JsonElement> OkAsync(HttpResponseMessage response, HttpStatusCode expected = HttpStatusCode.OK)
-    {
-        var text = await response.Content.ReadAsStringAsync(Ct);
-        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode} instead of {(int)expected}: {text}");
-        using var doc = JsonDocument.Parse(text);
-        return doc.RootElement.Clone();
-    }
 
     /// <summary>The database's clock now, as an <c>at</c> value.</summary>
     private async Task<string> NowAsync() =>

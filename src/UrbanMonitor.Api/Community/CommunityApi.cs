@@ -110,7 +110,7 @@ public static class CommunityApi
         g.MapGet("/api/cities/{slug}/strategic-plan", ListStrategic).WithName("StrategicPlan")
             .WithSummary("The city's and its districts' strategic action plans: prioritised capital investments");
         g.MapPost("/api/cities/{slug}/strategic-plan", AddStrategic).RequireAuthorization().WithName("AddStrategicPlanItem")
-            .WithSummary("Add a prioritised capital investment ({district?, priority, title, need, estimatedCost?, status?}; admin, supervisor or planner of the district)")
+            .WithSummary("Add a prioritised capital investment ({district?, priority, title, need, estimatedCost?, status?, geometry?: point, line or polygon}; admin, supervisor or planner of the district)")
             .ProducesProblem(403).ProducesProblem(422);
         g.MapGet("/api/cities/{slug}/community/analysis", Analysis).WithName("CommunityAnalysis")
             .WithSummary("Councils' coverage of informal settlements, investment per person against deprivation per settlement and district, completion and maintenance rates, jobs and women's share");
@@ -748,15 +748,22 @@ public static class CommunityApi
         var need = input.OneOf("need", Needs, true);
         var cost = input.Money("estimatedCost");
         var status = input.OneOf("status", StrategicStatuses) ?? "proposed";
+        var geometry = input.Geometry(false);
         if (priority is 0) input.Problems.Add("priority starts at 1 (the most important).");
         if (input.Problems.Count > 0) return Invalid("Invalid strategic plan item", input.Problems);
         if (MayPlan(http.User, slug, district, ["supervisor", "planner"], "The strategic action plan") is { } forbidden) return forbidden;
+        byte[]? ewkb = null;
+        if (geometry is not null)
+        {
+            (ewkb, problem) = await GeometryAsync(db, http.Request, geometry, ProjectGeometryTypes, "capital investment", ct);
+            if (problem is not null) return problem;
+        }
         await using var conn = await db.OpenConnectionAsync(ct);
         if (await CityIdAsync(conn, slug, ct) is not { } cityId) return Problems.CityMissing(slug);
         await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         await using var cmd = new NpgsqlCommand("""
-            INSERT INTO strategic_plan_items (city_id, district_code, priority, title, need, estimated_cost, status)
-            SELECT $1, $2, $3, $4, $5, $6, $7
+            INSERT INTO strategic_plan_items (city_id, district_code, priority, title, need, estimated_cost, status, geom)
+            SELECT $1, $2, $3, $4, $5, $6, $7, ST_GeomFromEWKB($8)
             WHERE $2::text IS NULL OR EXISTS (SELECT 1 FROM districts WHERE city_id = $1 AND code = $2)
             RETURNING id
             """, conn, tx);
@@ -767,10 +774,11 @@ public static class CommunityApi
         cmd.Parameters.Add(Param(need, NpgsqlDbType.Text));
         cmd.Parameters.Add(Param(cost, NpgsqlDbType.Numeric));
         cmd.Parameters.Add(Param(status, NpgsqlDbType.Text));
+        cmd.Parameters.Add(Param(ewkb, NpgsqlDbType.Bytea));
         if (await cmd.ExecuteScalarAsync(ct) is not long itemId)
             return P.Unprocessable(P.DistrictNotFound, "District not found", $"{slug} has no district {district}.");
         await tx.CommitAsync(ct);
-        return Results.Json(new { id = itemId, district, priority, title, need, estimatedCost = cost, status }, statusCode: 201);
+        return Results.Json(new { id = itemId, district, priority, title, need, estimatedCost = cost, status, located = ewkb is not null }, statusCode: 201);
     });
 
     // ---- analysis ----
