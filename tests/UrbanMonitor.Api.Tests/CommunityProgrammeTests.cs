@@ -68,6 +68,34 @@ public class CommunityProgrammeTests(ImportService s) : IClassFixture<ImportServ
     }
 
     [Fact]
+    public async Task WhatACouncilAskedForInItsLatestPlanIsOnTheMapAndInTheFeed()
+    {
+        const string slug = "needs-city";
+        await s.CityAsync(slug);
+        var council = await CouncilAsync(slug, "N-1", Box(67.0, 36.7, 67.01, 36.71));
+        await CouncilAsync(slug, "N-2", Box(67.02, 36.7, 67.03, 36.71));
+        await OkAsync(await s.Client.PostAsync($"/api/councils/{council}/plans", Body("""{"adoptedOn": "2026-02-01", "needs": ["water", "roads"]}"""), Ct),
+            HttpStatusCode.Created);
+        await OkAsync(await s.Client.PostAsync($"/api/councils/{council}/plans", Body("""{"adoptedOn": "2026-05-01", "needs": ["drainage", "water", "health"]}"""), Ct),
+            HttpStatusCode.Created);
+        // A plan recorded late but adopted earlier does not supersede the latest one.
+        await OkAsync(await s.Client.PostAsync($"/api/councils/{council}/plans", Body("""{"adoptedOn": "2026-03-01", "needs": ["security"]}"""), Ct),
+            HttpStatusCode.Created);
+
+        using var anonymous = s.Api.CreateClient();
+        var feed = await OkAsync(await anonymous.GetAsync($"/collections/councils/items?city={slug}", Ct));
+        var needs = feed.GetProperty("features").EnumerateArray().ToDictionary(
+            f => f.GetProperty("properties").GetProperty("code").GetString()!, f => f.GetProperty("properties").GetProperty("needs"));
+        Assert.Equal("drainage,water,health", needs["N-1"].GetString());
+        Assert.Equal(JsonValueKind.Null, needs["N-2"].ValueKind);
+
+        var tile = UrbanMonitor.Domain.Tiles.TileMath.TileAt(67.005, 36.705, 14);
+        var layer = Assert.Single(MvtText.Decode(await anonymous.GetByteArrayAsync($"/tiles/councils/{tile}.mvt", Ct)));
+        var feature = Assert.Single(layer.Features, f => f.Properties["code"] == "\"N-1\"");
+        Assert.Equal("\"drainage,water,health\"", feature.Properties["needs"]);
+    }
+
+    [Fact]
     public async Task SocialAuditsAreRecordedByTheCouncilsOwnPeopleAndShownToEveryone()
     {
         const string slug = "audit-city";
