@@ -46,15 +46,14 @@ public sealed class IndicatorsRecomputeCommand : AsyncCommand<IndicatorsRecomput
                         }), cancellationToken);
                     });
             else
+            {
+                var step = Stopwatch.StartNew();
                 written = await IndicatorStore.RecomputeCityAsync(db, city, new SyncProgress<RecomputeStep>(s =>
                 {
-                    if (s.What.EndsWith(" city", StringComparison.Ordinal) || s.What == "done") Console.WriteLine($"  {s.Done}/{s.Total} {s.What}");
+                    // Each line says how long the step before it took, so the log shows what dominates.
+                    Console.WriteLine($"  {s.Done}/{s.Total} {s.What}{(s.Done > 0 ? $" (previous step {step.Elapsed.TotalSeconds:F2} s)" : "")}");
+                    step.Restart();
                 }), cancellationToken);
-            // The recompute covers everything queued before it started.
-            await using (var clear = db.CreateCommand("DELETE FROM indicator_dirty WHERE city_id = $1"))
-            {
-                clear.Parameters.Add(new Npgsql.NpgsqlParameter { Value = city.Id });
-                await clear.ExecuteNonQueryAsync(cancellationToken);
             }
             Console.WriteLine($"Recomputed {written} results for {city.Slug} ({city.Districts.Count} districts) in {clock.Elapsed.TotalSeconds:F2} s.");
             return 0;

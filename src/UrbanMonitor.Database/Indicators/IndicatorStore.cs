@@ -5,7 +5,8 @@ using NpgsqlTypes;
 
 namespace UrbanMonitor.Database.Indicators;
 
-/// <summary>A step of a recompute, for progress bars: <c>Done</c> of <c>Total</c> results written.</summary>
+/// <summary>A step of a full recompute, for progress bars: <c>Done</c> of <c>Total</c> indicators computed (each for the
+/// city and every district at once), and what runs now.</summary>
 public sealed record RecomputeStep(int Done, int Total, string What);
 
 /// <summary>What an incremental update did: the (city, district, indicator) results it rewrote and how long it took.</summary>
@@ -20,26 +21,68 @@ public static class IndicatorStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Recomputes and stores every indicator for the city and each of its districts.</summary>
+    /// <summary>Recomputes and stores every indicator for the city and each of its districts: each indicator is computed
+    /// for all of them at once (<see cref="IndicatorEngine.ExplainEveryScopeAsync"/>: the SQL of the live per-district
+    /// computation, run once over every scope), then all results are written by one statement in one transaction, which
+    /// also drops the dirty-district entries queued before the recompute began (it covers them). Returns the number of
+    /// results written: indicators × (districts + 1).</summary>
     public static async Task<int> RecomputeCityAsync(NpgsqlDataSource db, IndicatorCity city, IProgress<RecomputeStep>? progress, CancellationToken ct)
     {
-        var scopes = city.Districts.Select(d => (string?)d).Append(null).ToList();
-        var total = IndicatorEngine.Catalogue.Count * scopes.Count;
-        var done = 0;
-        foreach (var d in IndicatorEngine.Catalogue)
+        DateTime started;
+        await using (var now = db.CreateCommand("SELECT clock_timestamp()"))
+            started = (DateTime)(await now.ExecuteScalarAsync(ct))!;
+        var shared = new SharedRows();
+        var results = new List<IndicatorResult>();
+        var catalogue = IndicatorEngine.Catalogue;
+        for (var i = 0; i < catalogue.Count; i++)
         {
-            foreach (var district in scopes)
-            {
-                progress?.Report(new(done, total, $"{d.Code} {(district is null ? "city" : "district " + district)}"));
-                var result = district is null && IndicatorEngine.IsAdditive(d.Code)
-                    ? await FromDistrictsAsync(db, d, city, ct)
-                    : await IndicatorEngine.ComputeAsync(db, d, city, district, ct);
-                await SaveAsync(db, city.Id, result, ct);
-                done++;
-            }
+            progress?.Report(new(i, catalogue.Count, $"{catalogue[i].Code} (city and {city.Districts.Count} districts)"));
+            var scopes = await IndicatorEngine.ExplainEveryScopeAsync(db, catalogue[i], city, shared, ct);
+            results.AddRange(scopes.Values.Select(e => e.Result));
         }
-        progress?.Report(new(done, total, "done"));
-        return done;
+        progress?.Report(new(catalogue.Count, catalogue.Count, $"writing {results.Count} results"));
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        await using (var tx = await conn.BeginTransactionAsync(ct))
+        {
+            await WriteAsync(conn, tx, city.Id, results, ct);
+            await using (var clear = new NpgsqlCommand("DELETE FROM indicator_dirty WHERE city_id = $1 AND marked_at < $2", conn, tx))
+            {
+                clear.Parameters.Add(new NpgsqlParameter { Value = city.Id });
+                clear.Parameters.Add(new NpgsqlParameter { Value = started, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                await clear.ExecuteNonQueryAsync(ct);
+            }
+            await tx.CommitAsync(ct);
+        }
+        progress?.Report(new(catalogue.Count, catalogue.Count, "done"));
+        return results.Count;
+    }
+
+    // Writes (replaces) many results with one INSERT … SELECT from arrays, so the tile triggers on indicator_results
+    // fire once per statement and announce each indicator's changed districts together.
+    private static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, IReadOnlyList<IndicatorResult> results, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO indicator_results (city_id, district_code, code, value, unit, reason, method, method_version, inputs, provenance, computed_at)
+            SELECT $1, r.district_code, r.code, r.value, r.unit, r.reason, r.method, r.method_version, r.inputs::jsonb, r.provenance::jsonb, r.computed_at
+            FROM unnest($2::text[], $3::text[], $4::double precision[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])
+                 AS r (district_code, code, value, unit, reason, method, method_version, inputs, provenance, computed_at)
+            ON CONFLICT (city_id, district_code, code) DO UPDATE SET
+                value = EXCLUDED.value, unit = EXCLUDED.unit, reason = EXCLUDED.reason, method = EXCLUDED.method,
+                method_version = EXCLUDED.method_version, inputs = EXCLUDED.inputs, provenance = EXCLUDED.provenance,
+                computed_at = EXCLUDED.computed_at
+            """, conn, tx) { CommandTimeout = 300 };
+        cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.District ?? "").ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.Code).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.Unit).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.Reason).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.Method).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.MethodVersion).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => JsonSerializer.Serialize(r.Inputs, Json)).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => JsonSerializer.Serialize(r.Provenance, Json)).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.ComputedAt).ToArray() });
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Drains the dirty-district queue: for each city with stored results, recomputes the indicators that read
