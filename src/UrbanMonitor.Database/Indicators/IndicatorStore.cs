@@ -6,8 +6,9 @@ using NpgsqlTypes;
 namespace UrbanMonitor.Database.Indicators;
 
 /// <summary>A step of a full recompute, for progress bars: <c>Done</c> of <c>Total</c> indicators computed (each for the
-/// city and every district at once), and what runs now.</summary>
-public sealed record RecomputeStep(int Done, int Total, string What);
+/// city and every district at once), what just finished and, for an indicator, how long it took (wall time; indicators
+/// run side by side, and one that reads rows another fetched first waits for them).</summary>
+public sealed record RecomputeStep(int Done, int Total, string What, TimeSpan? Took = null);
 
 /// <summary>What an incremental update did: the (city, district, indicator) results it rewrote and how long it took.</summary>
 public sealed record UpdateReport(IReadOnlyList<(string City, string District, string Code)> Rewritten, TimeSpan Elapsed);
@@ -23,24 +24,32 @@ public static class IndicatorStore
 
     /// <summary>Recomputes and stores every indicator for the city and each of its districts: each indicator is computed
     /// for all of them at once (<see cref="IndicatorEngine.ExplainEveryScopeAsync"/>: the SQL of the live per-district
-    /// computation, run once over every scope), then all results are written by one statement in one transaction, which
-    /// also drops the dirty-district entries queued before the recompute began (it covers them). Returns the number of
-    /// results written: indicators × (districts + 1).</summary>
-    public static async Task<int> RecomputeCityAsync(NpgsqlDataSource db, IndicatorCity city, IProgress<RecomputeStep>? progress, CancellationToken ct)
+    /// computation, run once over every scope), several indicators side by side on their own connections, then all
+    /// results are written by one statement in one transaction, which also drops the dirty-district entries queued before
+    /// the recompute began (it covers them). Returns the number of results written: indicators × (districts + 1).</summary>
+    /// <param name="parallel">Indicators computed at once (default: the processor count, at most 4).</param>
+    public static async Task<int> RecomputeCityAsync(NpgsqlDataSource db, IndicatorCity city, IProgress<RecomputeStep>? progress, CancellationToken ct,
+        int? parallel = null)
     {
         DateTime started;
         await using (var now = db.CreateCommand("SELECT clock_timestamp()"))
             started = (DateTime)(await now.ExecuteScalarAsync(ct))!;
         var shared = new SharedRows();
-        var results = new List<IndicatorResult>();
         var catalogue = IndicatorEngine.Catalogue;
-        for (var i = 0; i < catalogue.Count; i++)
-        {
-            progress?.Report(new(i, catalogue.Count, $"{catalogue[i].Code} (city and {city.Districts.Count} districts)"));
-            var scopes = await IndicatorEngine.ExplainEveryScopeAsync(db, catalogue[i], city, shared, ct);
-            results.AddRange(scopes.Values.Select(e => e.Result));
-        }
-        progress?.Report(new(catalogue.Count, catalogue.Count, $"writing {results.Count} results"));
+        // 11.2.1 first: along the streets it may (re)build the city's street graph, the longest single step.
+        var order = catalogue.OrderBy(d => d.Code == "11.2.1" ? 0 : 1).ToList();
+        var computed = new IReadOnlyDictionary<string, Explanation>[catalogue.Count];
+        var done = 0;
+        progress?.Report(new(0, catalogue.Count, $"computing {catalogue.Count} indicators for the city and {city.Districts.Count} districts"));
+        await Parallel.ForEachAsync(order, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel ?? Math.Min(Environment.ProcessorCount, 4)), CancellationToken = ct },
+            async (d, token) =>
+            {
+                var clock = Stopwatch.StartNew();
+                computed[IndexOf(catalogue, d)] = await IndicatorEngine.ExplainEveryScopeAsync(db, d, city, shared, token);
+                progress?.Report(new(Interlocked.Increment(ref done), catalogue.Count, d.Code, clock.Elapsed));
+            });
+        var results = computed.SelectMany(c => c.Values.Select(e => e.Result)).ToList();
+        var write = Stopwatch.StartNew();
         await using (var conn = await db.OpenConnectionAsync(ct))
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
@@ -53,8 +62,14 @@ public static class IndicatorStore
             }
             await tx.CommitAsync(ct);
         }
-        progress?.Report(new(catalogue.Count, catalogue.Count, "done"));
+        progress?.Report(new(catalogue.Count, catalogue.Count, $"wrote {results.Count} results", write.Elapsed));
         return results.Count;
+    }
+
+    private static int IndexOf(IReadOnlyList<IndicatorDefinition> list, IndicatorDefinition d)
+    {
+        for (var i = 0; i < list.Count; i++) if (ReferenceEquals(list[i], d)) return i;
+        throw new ArgumentException($"{d.Code} is not in the catalogue.", nameof(d));
     }
 
     // Writes (replaces) many results with one INSERT … SELECT from arrays, so the tile triggers on indicator_results
