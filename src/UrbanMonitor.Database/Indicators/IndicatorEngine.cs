@@ -151,9 +151,9 @@ public static class IndicatorEngine
     public static IndicatorDefinition? Find(string code) => Catalogue.FirstOrDefault(d => d.Code == code);
 
     /// <summary>Indicators that can be computed as of an earlier instant (<c>?at=</c>): those whose changing inputs keep
-    /// their history (property versions, rights' validity, settlement rounds, the service-charge ledger). The other
-    /// layers (stops, population units, built-up, open spaces, districts) are replaced by imports and keep none.</summary>
-    public static bool SupportsAt(string code) => code is "11.1.1" or "registration-coverage" or "tenure-security";
+    /// their history (property versions, rights' validity, settlement rounds, the service-charge ledger and payments). The
+    /// other layers (stops, population units, built-up, open spaces, districts) are replaced by imports and keep none.</summary>
+    public static bool SupportsAt(string code) => code is "11.1.1" or "registration-coverage" or "tenure-security" || IsRevenue(code);
 
     /// <summary>The city by slug, or null when there is none.</summary>
     public static async Task<IndicatorCity?> FindCityAsync(NpgsqlDataSource db, string slug, CancellationToken ct)
@@ -202,7 +202,9 @@ public static class IndicatorEngine
             common["at"] = at.Value.UtcDateTime;
             common["asOf"] = d.Code == "11.1.1"
                 ? "settlements as recorded in settlement_rounds by then; districts' current population (districts keep no history)"
-                : "property versions valid then (property_versions) and the rights valid then";
+                : IsRevenue(d.Code)
+                    ? "assessed amounts from the ledger's charges and adjustments entered by then, payments received by then; properties in their current district"
+                    : "property versions valid then (property_versions) and the rights valid then";
         }
         Task<List<Dictionary<string, object?>>> Raw(string sql) =>
             shared is null ? RowsAsync(db, sql, city, district, every, ct, at) : shared.GetAsync(sql, () => RowsAsync(db, sql, city, district, every, ct, at));
