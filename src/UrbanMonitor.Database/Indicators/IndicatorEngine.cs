@@ -544,14 +544,17 @@ public static class IndicatorEngine
 
     // Parameters by position: $1 city id, $2 district code (or NULL = the city), $3 UTM srid, $4 as-of instant (or NULL =
     // now), $5 every (the city and each of its districts at once; $2 is then NULL). A statement declares all five
-    // whether or not it reads each. JIT is off for them: their cost estimates (geometry functions, CTEs) pass the JIT
-    // threshold, and compiling took 1.5-2 s of a 1.5 s statement (11.7.1 on the 1M-parcel city) without making it faster.
+    // whether or not it reads each. Over every scope (the full recompute) JIT is off: the statements' cost estimates
+    // (geometry functions, CTEs) pass the JIT threshold, and compiling took 1.5-2 s of a 1.5 s statement (11.7.1 on the
+    // 1M-parcel city) without making it faster. One scope runs as a single statement, without the transaction that
+    // SET LOCAL needs, to keep the incremental update's round trips few.
     private static async Task<List<Dictionary<string, object?>>> RowsAsync(NpgsqlDataSource db, string sql, IndicatorCity city, string? district, bool every,
         CancellationToken ct, DateTimeOffset? at = null)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await using (var noJit = new NpgsqlCommand("SET LOCAL jit = off", conn, tx)) await noJit.ExecuteNonQueryAsync(ct);
+        await using var tx = every ? await conn.BeginTransactionAsync(ct) : null;
+        if (tx is not null)
+            await using (var noJit = new NpgsqlCommand("SET LOCAL jit = off", conn, tx)) await noJit.ExecuteNonQueryAsync(ct);
         await using var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 300 };
         cmd.Parameters.Add(new NpgsqlParameter { Value = city.Id });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)district ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -560,7 +563,7 @@ public static class IndicatorEngine
         cmd.Parameters.Add(new NpgsqlParameter { Value = every });
         List<Dictionary<string, object?>> rows;
         await using (var reader = await cmd.ExecuteReaderAsync(ct)) rows = await ReadRowsAsync(reader, ct);
-        await tx.CommitAsync(ct);
+        if (tx is not null) await tx.CommitAsync(ct);
         return rows;
     }
 
