@@ -46,16 +46,9 @@ public sealed class IndicatorsRecomputeCommand : AsyncCommand<IndicatorsRecomput
                         }), cancellationToken);
                     });
             else
+                // One line per indicator with its own time, so the log shows what dominates.
                 written = await IndicatorStore.RecomputeCityAsync(db, city, new SyncProgress<RecomputeStep>(s =>
-                {
-                    if (s.What.EndsWith(" city", StringComparison.Ordinal) || s.What == "done") Console.WriteLine($"  {s.Done}/{s.Total} {s.What}");
-                }), cancellationToken);
-            // The recompute covers everything queued before it started.
-            await using (var clear = db.CreateCommand("DELETE FROM indicator_dirty WHERE city_id = $1"))
-            {
-                clear.Parameters.Add(new Npgsql.NpgsqlParameter { Value = city.Id });
-                await clear.ExecuteNonQueryAsync(cancellationToken);
-            }
+                    Console.WriteLine($"  {s.Done}/{s.Total} {s.What}{(s.Took is { } t ? $" in {t.TotalSeconds:F2} s" : "")}")), cancellationToken);
             Console.WriteLine($"Recomputed {written} results for {city.Slug} ({city.Districts.Count} districts) in {clock.Elapsed.TotalSeconds:F2} s.");
             return 0;
         });

@@ -18,9 +18,23 @@ public class IndicatorsRevenueTests(SyntheticCityService service) : IClassFixtur
 
     private Task<JsonElement> GetAsync(string url) => service.Api.GetOkJsonAsync(url);
 
-    private static async Task OkAsync(HttpResponseMessage response)
+    internal static async Task OkAsync(HttpResponseMessage response)
     {
         using (response) Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(Ct)}");
+    }
+
+    /// <summary>Puts a flat rule (10 AFN/m², at least 500) for each fiscal year and assesses the districts named, through
+    /// the revenue API as a supervisor.</summary>
+    internal static async Task AssessAsync(ApiFactory api, int[] years, params string[] districts)
+    {
+        using var supervisor = api.CreateClient().WithToken(TestTokens.For("supervisor"));
+        var rule = new { defaultLandUse = "residential", minimum = 500, exemptLandUses = Array.Empty<string>(), rates = new[] { new { landUse = "residential", ratePerM2 = 10 } } };
+        foreach (var year in years)
+        {
+            await OkAsync(await supervisor.PutAsJsonAsync($"/api/cities/synthetic/service-charges/rules/{year}", rule, Ct));
+            foreach (var district in districts)
+                await OkAsync(await supervisor.PostAsync($"/api/cities/synthetic/service-charges/assessments?year={year}&district={district}", null, Ct));
+        }
     }
 
     /// <summary>Fiscal year 1400: 4 properties of district 1 pay 1,000 AFN each; 1402: 7 pay 2,000 and one of them 500 more.</summary>
@@ -30,14 +44,8 @@ public class IndicatorsRevenueTests(SyntheticCityService service) : IClassFixtur
         try
         {
             if (_loaded) return;
-            using var supervisor = service.Api.CreateClient().WithToken(TestTokens.For("supervisor"));
+            await AssessAsync(service.Api, [1400, 1402], "1");
             using var officer = service.Api.CreateClient().WithToken(TestTokens.For("land-officer"));
-            var rule = new { defaultLandUse = "residential", minimum = 500, exemptLandUses = Array.Empty<string>(), rates = new[] { new { landUse = "residential", ratePerM2 = 10 } } };
-            foreach (var year in new[] { 1400, 1402 })
-            {
-                await OkAsync(await supervisor.PutAsJsonAsync($"/api/cities/synthetic/service-charges/rules/{year}", rule, Ct));
-                await OkAsync(await supervisor.PostAsync($"/api/cities/synthetic/service-charges/assessments?year={year}&district=1", null, Ct));
-            }
             var ids = new List<long>();
             await using (var cmd = service.Db.DataSource.CreateCommand("SELECT id FROM properties WHERE district_code = '1' ORDER BY id LIMIT 7"))
             await using (var r = await cmd.ExecuteReaderAsync(Ct))

@@ -35,7 +35,7 @@ public static class IndicatorsApi
             .WithSummary("The stored results of a city (per district and for the whole city, district \"\"), JSON or ?format=csv")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/{code}", Compute).WithName("ComputeIndicator")
-            .WithSummary("Compute one indicator for a city (and optionally one district): value, unit, method, inputs, provenance; ?year= and ?baseline= (fiscal years) for the service-charge indicators; ?at= as of an earlier instant (11.1.1, registration coverage, tenure security); ?format=csv")
+            .WithSummary("Compute one indicator for a city (and optionally one district): value, unit, method, inputs, provenance; ?year= and ?baseline= (fiscal years) for the service-charge indicators; ?at= as of an earlier instant (11.1.1, registration coverage, tenure security, the service-charge indicators); ?format=csv")
             .Produces<IndicatorResult>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/{code}/explain", Explain).WithName("ExplainIndicator")
             .WithSummary("The contributing features of each term of the formula, whose values add up to the term")

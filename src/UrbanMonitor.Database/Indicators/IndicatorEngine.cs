@@ -43,6 +43,22 @@ public sealed record IndicatorCity(int Id, string Slug, int Utm, IReadOnlyList<s
 /// <summary>One point of a time series: the year (or the later epoch of a pair) and its value or reason.</summary>
 public sealed record SeriesPoint(int Year, int? FromYear, double? Value, string? Reason, IReadOnlyDictionary<string, object?> Inputs);
 
+/// <summary>Rows of SQL that several indicators of one full recompute read (the same statement, city and scopes), fetched
+/// once and handed to each. Safe to share between indicators computed side by side.</summary>
+public sealed class SharedRows
+{
+    private readonly Dictionary<string, Task<List<Dictionary<string, object?>>>> _rows = new(StringComparer.Ordinal);
+
+    internal Task<List<Dictionary<string, object?>>> GetAsync(string sql, Func<Task<List<Dictionary<string, object?>>>> fetch)
+    {
+        lock (_rows)
+        {
+            if (!_rows.TryGetValue(sql, out var rows)) _rows[sql] = rows = fetch();
+            return rows;
+        }
+    }
+}
+
 /// <summary>
 /// Urban Monitoring Framework / SDG 11 indicators computed by PostGIS from a city's layers. Values in percent are
 /// rounded to two decimals; areas are measured on the spheroid or in the city's UTM zone, never in degrees.
@@ -135,9 +151,9 @@ public static class IndicatorEngine
     public static IndicatorDefinition? Find(string code) => Catalogue.FirstOrDefault(d => d.Code == code);
 
     /// <summary>Indicators that can be computed as of an earlier instant (<c>?at=</c>): those whose changing inputs keep
-    /// their history (property versions, rights' validity, settlement rounds, the service-charge ledger). The other
-    /// layers (stops, population units, built-up, open spaces, districts) are replaced by imports and keep none.</summary>
-    public static bool SupportsAt(string code) => code is "11.1.1" or "registration-coverage" or "tenure-security";
+    /// their history (property versions, rights' validity, settlement rounds, the service-charge ledger and payments). The
+    /// other layers (stops, population units, built-up, open spaces, districts) are replaced by imports and keep none.</summary>
+    public static bool SupportsAt(string code) => code is "11.1.1" or "registration-coverage" or "tenure-security" || IsRevenue(code);
 
     /// <summary>The city by slug, or null when there is none.</summary>
     public static async Task<IndicatorCity?> FindCityAsync(NpgsqlDataSource db, string slug, CancellationToken ct)
@@ -157,140 +173,201 @@ public static class IndicatorEngine
 
     /// <summary>Computes one indicator with the features behind it.</summary>
     public static async Task<Explanation> ExplainAsync(NpgsqlDataSource db, IndicatorDefinition d, IndicatorCity city, string? district, CancellationToken ct,
-        IndicatorQuery? query = null)
+        IndicatorQuery? query = null) =>
+        (await ExplainScopesAsync(db, d, city, district, false, null, ct, query))[district ?? ""];
+
+    /// <summary>Computes one indicator for the city and every district of it at once (the full recompute): the same SQL
+    /// and the same formulas as <see cref="ExplainAsync"/>, run once over all scopes instead of once per district.
+    /// Keyed by district code, "" for the city. <paramref name="shared"/> keeps the rows of SQL that several indicators
+    /// read (tenure and registration, the two densities, the three service-charge indicators), so each runs once.</summary>
+    public static Task<IReadOnlyDictionary<string, Explanation>> ExplainEveryScopeAsync(NpgsqlDataSource db, IndicatorDefinition d, IndicatorCity city,
+        SharedRows? shared, CancellationToken ct) =>
+        ExplainScopesAsync(db, d, city, null, true, shared, ct, null);
+
+    // The scopes of one computation: the city ("") or one district, or with every = true the city and all its districts.
+    // Each SQL returns its rows tagged with their scope (column "scope"; tenure.sql one row per district, "district"),
+    // and the same code turns a scope's rows into its result, whichever way they were fetched.
+    private static async Task<IReadOnlyDictionary<string, Explanation>> ExplainScopesAsync(NpgsqlDataSource db, IndicatorDefinition d, IndicatorCity city,
+        string? district, bool every, SharedRows? shared, CancellationToken ct, IndicatorQuery? query)
     {
         var at = query?.At;
         if (at is not null && !SupportsAt(d.Code))
             throw new ArgumentException($"{d.Code} cannot be computed as of an earlier instant: its layers keep no history.", nameof(at));
         var layers = await LayersAsync(db, city.Id, d.Layers, ct);
-        var parameters = new Dictionary<string, object?>(StringComparer.Ordinal);
+        IReadOnlyList<string> scopes = every ? ["", .. city.Districts] : [district ?? ""];
+        var computedAt = DateTimeOffset.UtcNow;
+        var common = new Dictionary<string, object?>(StringComparer.Ordinal);
         if (at is not null)
         {
-            parameters["at"] = at.Value.UtcDateTime;
-            parameters["asOf"] = d.Code == "11.1.1"
+            common["at"] = at.Value.UtcDateTime;
+            common["asOf"] = d.Code == "11.1.1"
                 ? "settlements as recorded in settlement_rounds by then; districts' current population (districts keep no history)"
-                : "property versions valid then (property_versions) and the rights valid then";
+                : IsRevenue(d.Code)
+                    ? "assessed amounts from the ledger's charges and adjustments entered by then, payments received by then; properties in their current district"
+                    : "property versions valid then (property_versions) and the rights valid then";
         }
-        Task<List<Dictionary<string, object?>>> Rows(string sql, string? scope) => RowsAsync(db, sql, city, scope, ct, at);
-        IndicatorResult Make(double? value, Dictionary<string, object?> inputs, string? reason, string? method = null) =>
-            new(d.Code, d.Name, city.Slug, district, value, d.Unit, method ?? d.Method, d.MethodVersion, inputs,
-                value is null ? reason ?? "Not computable from the data present." : null,
-                new Provenance(layers, d.MethodVersion, parameters, DateTimeOffset.UtcNow));
+        Task<List<Dictionary<string, object?>>> Raw(string sql) =>
+            shared is null ? RowsAsync(db, sql, city, district, every, ct, at) : shared.GetAsync(sql, () => RowsAsync(db, sql, city, district, every, ct, at));
+        async Task<Dictionary<string, List<Dictionary<string, object?>>>> Rows(string sql) => ByScope(await Raw(sql), scopes);
+        IReadOnlyDictionary<string, Explanation> Each(Func<string, Dictionary<string, object?>, Func<double?, Dictionary<string, object?>, string?, string?, IndicatorResult>, Explanation> one) =>
+            scopes.ToDictionary(scope => scope, scope =>
+            {
+                var parameters = new Dictionary<string, object?>(common, StringComparer.Ordinal);
+                IndicatorResult Make(double? value, Dictionary<string, object?> inputs, string? reason, string? method) =>
+                    new(d.Code, d.Name, city.Slug, scope is "" ? null : scope, value, d.Unit, method ?? d.Method, d.MethodVersion, inputs,
+                        value is null ? reason ?? "Not computable from the data present." : null,
+                        new Provenance(layers, d.MethodVersion, parameters, computedAt));
+                return one(scope, parameters, Make);
+            }, StringComparer.Ordinal);
 
         if (IsRevenue(d.Code))
-            return Revenue(d, await Rows(RevenueSql, district), query?.Year, query?.Baseline, parameters, Make);
+        {
+            var years = await Rows(RevenueSql);
+            return Each((scope, parameters, make) => Revenue(d, years[scope], query?.Year, query?.Baseline, parameters, make));
+        }
 
         if (city.Utm == 4326 && d.Code is "11.2.1" or "11.7.1")
-            return new(Make(null, [], "The city has no districts, so its extent and UTM zone are unknown."), [], null);
+            return Each((_, _, make) => new(make(null, [], "The city has no districts, so its extent and UTM zone are unknown.", null), [], null));
 
         switch (d.Code)
         {
             case "11.1.1":
             {
-                parameters["apportionment"] = district is null ? "none (whole city)" : "settlement population × share of its area in the district";
-                var rows = await Rows(SlumSql, district);
-                var inputs = Inputs((await Rows(SlumCountsSql, district))[0]);
-                var terms = Terms(rows, "settlementPopulation", "urbanPopulation", r => new Contribution(
-                    (string)r["term"]! == "settlementPopulation" ? "settlements" : "districts", (long)r["id"]!, (string)r["code"]!, r["name"] as string, (double)r["value"]!));
-                double num = terms[0].Total, den = terms[1].Total;
-                inputs["settlementPopulation"] = Math.Round(num, 2);
-                inputs["urbanPopulation"] = Math.Round(den, 2);
-                var value = den > 0 && terms[0].Features.Count > 0 ? Math.Round(100 * num / den, 2) : (double?)null;
-                return new(Make(value, inputs, den <= 0 ? "No urban population: the districts carry none." : "No settlement population is recorded."),
-                    terms, "value = 100 × settlementPopulation / urbanPopulation");
+                var features = await Rows(SlumSql);
+                var counts = await Rows(SlumCountsSql);
+                return Each((scope, parameters, make) =>
+                {
+                    parameters["apportionment"] = scope is "" ? "none (whole city)" : "settlement population × share of its area in the district";
+                    var inputs = Inputs(counts[scope][0]);
+                    var terms = Terms(features[scope], "settlementPopulation", "urbanPopulation", r => new Contribution(
+                        (string)r["term"]! == "settlementPopulation" ? "settlements" : "districts", (long)r["id"]!, (string)r["code"]!, r["name"] as string, (double)r["value"]!));
+                    double num = terms[0].Total, den = terms[1].Total;
+                    inputs["settlementPopulation"] = Math.Round(num, 2);
+                    inputs["urbanPopulation"] = Math.Round(den, 2);
+                    var value = den > 0 && terms[0].Features.Count > 0 ? Math.Round(100 * num / den, 2) : (double?)null;
+                    return new(make(value, inputs, den <= 0 ? "No urban population: the districts carry none." : "No settlement population is recorded.", null),
+                        terms, "value = 100 × settlementPopulation / urbanPopulation");
+                });
             }
             case "11.2.1":
             {
-                parameters["lowCapacityReachM"] = LowCapacityReachM;
-                parameters["highCapacityReachM"] = HighCapacityReachM;
-                parameters["peakHourFilter"] = "stops with peak_departures = 0 left out; stops without a timetable kept";
-                var inputs = Inputs((await Rows(TransitStopsSql, district))[0]);
-                var streets = Convert.ToInt64(inputs["streetSegments"], CultureInfo.InvariantCulture);
-                var network = streets > 0 && inputs["pgrouting"] is string;
+                var stops = Inputs((await Raw(TransitStopsSql))[0]);
+                var streets = Convert.ToInt64(stops["streetSegments"], CultureInfo.InvariantCulture);
+                var network = streets > 0 && stops["pgrouting"] is string;
                 string? fallback = streets == 0 ? "the city has no streets layer"
                     : network ? null
-                    : inputs["pgroutingAvailable"] is true ? "pgRouting is available on this server but not installed in this database (CREATE EXTENSION pgrouting, as a superuser)"
+                    : stops["pgroutingAvailable"] is true ? "pgRouting is available on this server but not installed in this database (CREATE EXTENSION pgrouting, as a superuser)"
                     : "this PostgreSQL server has no pgRouting (pg_available_extensions does not list it)";
-                parameters["routing"] = network ? "street network (pgRouting pgr_drivingDistance)" : StraightLine;
-                inputs["routing"] = network ? "network" : "straight-line";
-                if (fallback is not null) inputs["routingFallback"] = fallback;
-                var rows = network
-                    ? await NetworkRowsAsync(db, city, district, layers.FirstOrDefault(l => l.Layer == "streets")?.Version, ct)
-                    : await Rows(TransitSql, district);
-                var units = rows.Select(r => new { Row = r, Pop = (double)r["population"]! }).ToList();
-                var reached = new ExplainTerm("populationWithAccess", rows.Sum(r => (double)r["with_access"]!), rows.Select(r => new Contribution(
-                    (string)r["source"]!, (long)r["id"]!, (string)r["code"]!, null, Math.Round((double)r["with_access"]!, 4),
-                    network
-                        ? new Dictionary<string, object?> { ["population"] = r["population"], ["reachedShare"] = r["reached_share"], ["walkM"] = r["walk_m"] }
-                        : new Dictionary<string, object?> { ["population"] = r["population"], ["reachedShare"] = Math.Round((double)r["reached_share"]!, 6), ["stopsReaching"] = r["stops_reaching"] })).ToList());
-                var population = new ExplainTerm("population", units.Sum(u => u.Pop), rows.Select(r => new Contribution(
-                    (string)r["source"]!, (long)r["id"]!, (string)r["code"]!, null, (double)r["population"]!)).ToList());
-                inputs["withAccess"] = Math.Round(reached.Total, 2);
-                inputs["population"] = Math.Round(population.Total, 2);
-                inputs["units"] = rows.Count;
-                inputs["populationSource"] = rows.Count == 0 ? null : rows[0]["source"];
-                var method = network
-                    ? $"Walking distance along the streets layer ({streets} segments, noded, undirected) with pgRouting {inputs["pgrouting"]}: pgr_drivingDistance from every stop at once, 500 m from low-capacity and 1 km from high-capacity stops; stops and each population unit's point on surface join their nearest street node by a straight connector that counts towards the distance; a unit counts fully when its point is reached. Stops whose GTFS timetable gives no peak-hour departure are left out; population from population units, else districts."
-                    : d.Method + $" Straight line because {fallback}.";
-                var value = population.Total > 0 ? Math.Round(100 * reached.Total / population.Total, 2) : (double?)null;
-                return new(Make(value, inputs, "No population: load population units or district populations.", method),
-                    [reached, population], "value = 100 × populationWithAccess / population; each unit's populationWithAccess = population × reachedShare.");
+                var units = network
+                    ? ByScope(await NetworkRowsAsync(db, city, district, every, layers.FirstOrDefault(l => l.Layer == "streets")?.Version, ct), scopes)
+                    : await Rows(TransitSql);
+                return Each((scope, parameters, make) =>
+                {
+                    parameters["lowCapacityReachM"] = LowCapacityReachM;
+                    parameters["highCapacityReachM"] = HighCapacityReachM;
+                    parameters["peakHourFilter"] = "stops with peak_departures = 0 left out; stops without a timetable kept";
+                    parameters["routing"] = network ? "street network (pgRouting pgr_drivingDistance)" : StraightLine;
+                    var inputs = new Dictionary<string, object?>(stops, StringComparer.Ordinal) { ["routing"] = network ? "network" : "straight-line" };
+                    if (fallback is not null) inputs["routingFallback"] = fallback;
+                    var rows = units[scope];
+                    var reached = new ExplainTerm("populationWithAccess", rows.Sum(r => (double)r["with_access"]!), rows.Select(r => new Contribution(
+                        (string)r["source"]!, (long)r["id"]!, (string)r["code"]!, null, Math.Round((double)r["with_access"]!, 4),
+                        network
+                            ? new Dictionary<string, object?> { ["population"] = r["population"], ["reachedShare"] = r["reached_share"], ["walkM"] = r["walk_m"] }
+                            : new Dictionary<string, object?> { ["population"] = r["population"], ["reachedShare"] = Math.Round((double)r["reached_share"]!, 6), ["stopsReaching"] = r["stops_reaching"] })).ToList());
+                    var population = new ExplainTerm("population", rows.Sum(r => (double)r["population"]!), rows.Select(r => new Contribution(
+                        (string)r["source"]!, (long)r["id"]!, (string)r["code"]!, null, (double)r["population"]!)).ToList());
+                    inputs["withAccess"] = Math.Round(reached.Total, 2);
+                    inputs["population"] = Math.Round(population.Total, 2);
+                    inputs["units"] = rows.Count;
+                    inputs["populationSource"] = rows.Count == 0 ? null : rows[0]["source"];
+                    var method = network
+                        ? $"Walking distance along the streets layer ({streets} segments, noded, undirected) with pgRouting {stops["pgrouting"]}: pgr_drivingDistance from every stop at once, 500 m from low-capacity and 1 km from high-capacity stops; stops and each population unit's point on surface join their nearest street node by a straight connector that counts towards the distance; a unit counts fully when its point is reached. Stops whose GTFS timetable gives no peak-hour departure are left out; population from population units, else districts."
+                        : d.Method + $" Straight line because {fallback}.";
+                    var value = population.Total > 0 ? Math.Round(100 * reached.Total / population.Total, 2) : (double?)null;
+                    return new(make(value, inputs, "No population: load population units or district populations.", method),
+                        [reached, population], "value = 100 × populationWithAccess / population; each unit's populationWithAccess = population × reachedShare.");
+                });
             }
             case "11.7.1":
             {
-                parameters["openSpaceReachM"] = OpenSpaceReachM;
-                parameters["publicAccessOnly"] = true;
-                var r = (await Rows(OpenSpaceSql, district))[0];
-                var inputs = Inputs(r);
-                var area = r["area_m2"] as double?;
-                var open = r["open_space_m2"] as double?;
-                var near = r["near_population"] as double?;
-                var people = r["population"] as double?;
-                inputs["populationWithin400mShare"] = near is not null && people is > 0 ? Math.Round(100 * near.Value / people.Value, 2) : null;
-                inputs["builtUpSource"] = r["epoch"] is null ? "districts (no built-up layer)" : $"built-up epoch {r["epoch"]}";
-                return new(Make(area is > 0 && open is not null ? Math.Round(100 * open.Value / area.Value, 2) : null, inputs,
-                    "No built-up area or districts to measure against."), [], "value = 100 × openSpaceM2 / areaM2");
+                var all = await Rows(OpenSpaceSql);
+                return Each((scope, parameters, make) =>
+                {
+                    parameters["openSpaceReachM"] = OpenSpaceReachM;
+                    parameters["publicAccessOnly"] = true;
+                    var r = all[scope][0];
+                    var inputs = Inputs(r);
+                    var area = r["area_m2"] as double?;
+                    var open = r["open_space_m2"] as double?;
+                    var near = r["near_population"] as double?;
+                    var people = r["population"] as double?;
+                    inputs["populationWithin400mShare"] = near is not null && people is > 0 ? Math.Round(100 * near.Value / people.Value, 2) : null;
+                    inputs["builtUpSource"] = r["epoch"] is null ? "districts (no built-up layer)" : $"built-up epoch {r["epoch"]}";
+                    return new(make(area is > 0 && open is not null ? Math.Round(100 * open.Value / area.Value, 2) : null, inputs,
+                        "No built-up area or districts to measure against.", null), [], "value = 100 × openSpaceM2 / areaM2");
+                });
             }
             case "11.3.1":
             {
-                var r = (await Rows(LandSql, district))[0];
-                var inputs = Inputs(r);
-                if (district is not null) inputs["note"] = "Population is the city's: district populations by year are not recorded.";
-                var (value, reason) = Lcrpgr(r["first"] as int?, r["last"] as int?, r["first_m2"] as double?, r["last_m2"] as double?,
-                    r["first_population"] as double?, r["last_population"] as double?, r["population_years"] as string, inputs);
-                return new(Make(value, inputs, reason), [], null);
+                var all = await Rows(LandSql);
+                return Each((scope, _, make) =>
+                {
+                    var r = all[scope][0];
+                    var inputs = Inputs(r);
+                    if (scope is not "") inputs["note"] = "Population is the city's: district populations by year are not recorded.";
+                    var (value, reason) = Lcrpgr(r["first"] as int?, r["last"] as int?, r["first_m2"] as double?, r["last_m2"] as double?,
+                        r["first_population"] as double?, r["last_population"] as double?, r["population_years"] as string, inputs);
+                    return new(make(value, inputs, reason, null), [], null);
+                });
             }
             case "population-density":
             case "built-up-density":
             {
-                var r = (await Rows(DensitySql, district))[0];
-                var inputs = Inputs(r);
-                var people = r["population"] as double?;
-                var km2 = (d.Code == "population-density" ? r["area_km2"] : r["built_up_km2"]) as double?;
-                string? reason = people is null or 0 ? "No population: the districts carry none."
-                    : km2 is null or 0 ? (d.Code == "population-density" ? "No district area." : "No built-up layer: import built-up extents.") : null;
-                return new(Make(reason is null ? Math.Round(people!.Value / km2!.Value, 2) : null, inputs, reason), [], null);
+                var all = await Rows(DensitySql);
+                return Each((scope, _, make) =>
+                {
+                    var r = all[scope][0];
+                    var inputs = Inputs(r);
+                    var people = r["population"] as double?;
+                    var km2 = (d.Code == "population-density" ? r["area_km2"] : r["built_up_km2"]) as double?;
+                    string? reason = people is null or 0 ? "No population: the districts carry none."
+                        : km2 is null or 0 ? (d.Code == "population-density" ? "No district area." : "No built-up layer: import built-up extents.") : null;
+                    return new(make(reason is null ? Math.Round(people!.Value / km2!.Value, 2) : null, inputs, reason, null), [], null);
+                });
             }
             default:
             {
-                var rows = district is null && IsAdditive(d.Code)
-                    ? await Task.WhenAll(city.Districts.Select(async c => (Code: c, Row: (await Rows(TenureSql, c))[0])))
-                    : [(Code: district ?? "", Row: (await Rows(TenureSql, district))[0])];
-                double Sum(string col) => rows.Sum(x => Convert.ToDouble(x.Row[col], CultureInfo.InvariantCulture));
-                var inputs = new Dictionary<string, object?>(StringComparer.Ordinal);
-                foreach (var col in new[] { "active", "registered", "verified", "surveyed", "documented", "occupancy_certificates" })
-                    inputs[Camel(col)] = (long)Sum(col);
+                // One row per district; the city's figures are the sum of all of them.
+                var districts = await Raw(TenureSql);
                 var numerator = d.Code == "registration-coverage" ? "registered" : "documented";
-                var active = Sum("active");
-                var terms = new List<ExplainTerm>
+                return Each((scope, _, make) =>
                 {
-                    new(numerator, Sum(numerator), rows.Select(x => new Contribution("districts", 0, x.Code, null, Convert.ToDouble(x.Row[numerator], CultureInfo.InvariantCulture))).ToList()),
-                    new("active", active, rows.Select(x => new Contribution("districts", 0, x.Code, null, Convert.ToDouble(x.Row["active"], CultureInfo.InvariantCulture))).ToList()),
-                };
-                return new(Make(active > 0 ? Math.Round(100 * Sum(numerator) / active, 2) : null, inputs, "No active properties."), terms,
-                    $"value = 100 × {numerator} / active");
+                    var rows = scope is "" ? districts : districts.Where(x => (string)x["district"]! == scope).ToList();
+                    double Sum(string col) => rows.Sum(x => Convert.ToDouble(x[col], CultureInfo.InvariantCulture));
+                    var inputs = new Dictionary<string, object?>(StringComparer.Ordinal);
+                    foreach (var col in new[] { "active", "registered", "verified", "surveyed", "documented", "occupancy_certificates" })
+                        inputs[Camel(col)] = (long)Sum(col);
+                    var active = Sum("active");
+                    var terms = new List<ExplainTerm>
+                    {
+                        new(numerator, Sum(numerator), rows.Select(x => new Contribution("districts", 0, (string)x["district"]!, null, Convert.ToDouble(x[numerator], CultureInfo.InvariantCulture))).ToList()),
+                        new("active", active, rows.Select(x => new Contribution("districts", 0, (string)x["district"]!, null, Convert.ToDouble(x["active"], CultureInfo.InvariantCulture))).ToList()),
+                    };
+                    return new(make(active > 0 ? Math.Round(100 * Sum(numerator) / active, 2) : null, inputs, "No active properties.", null), terms,
+                        $"value = 100 × {numerator} / active");
+                });
             }
         }
+    }
+
+    // Rows grouped by their "scope" column; every scope asked for gets a list (empty when no row names it).
+    private static Dictionary<string, List<Dictionary<string, object?>>> ByScope(List<Dictionary<string, object?>> rows, IReadOnlyList<string> scopes)
+    {
+        var map = scopes.ToDictionary(s => s, _ => new List<Dictionary<string, object?>>(), StringComparer.Ordinal);
+        foreach (var row in rows)
+            if (map.TryGetValue((string)row["scope"]!, out var list)) list.Add(row);
+        return map;
     }
 
     // Service-charge indicators from one row per fiscal year (revenue.sql): the year asked for (else the latest with
@@ -349,7 +426,7 @@ public static class IndicatorEngine
     {
         if (d.Code is "11.3.1" or "built-up-density")
         {
-            var epochs = await RowsAsync(db, SeriesSql, city, district, ct);
+            var epochs = await RowsAsync(db, SeriesSql, city, district, false, ct);
             var points = new List<SeriesPoint>();
             if (d.Code == "built-up-density")
             {
@@ -427,7 +504,7 @@ public static class IndicatorEngine
     // 11.2.1 along the street network: the city's noded street graph, (re)built first when the streets changed (its own
     // transaction, under a lock per city), then the steps of transit_network.sql in one transaction on one connection
     // (their temporary tables live until commit); the last step gives one row per population unit.
-    private static async Task<List<Dictionary<string, object?>>> NetworkRowsAsync(NpgsqlDataSource db, IndicatorCity city, string? district,
+    private static async Task<List<Dictionary<string, object?>>> NetworkRowsAsync(NpgsqlDataSource db, IndicatorCity city, string? district, bool every,
         long? streetsVersion, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -441,8 +518,9 @@ public static class IndicatorEngine
         }
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
+            await using (var noJit = new NpgsqlCommand("SET LOCAL jit = off", conn, tx)) await noJit.ExecuteNonQueryAsync(ct);
             var rows = await StepsAsync(conn, tx, TransitNetworkSteps, () => [new() { Value = city.Id },
-                new() { Value = (object?)district ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text }, new() { Value = city.Utm }], ct);
+                new() { Value = (object?)district ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text }, new() { Value = city.Utm }, new() { Value = every }], ct);
             await tx.CommitAsync(ct);
             return rows;
         }
@@ -464,20 +542,29 @@ public static class IndicatorEngine
         return rows;
     }
 
-    // Parameters by position: $1 city id, $2 district code (or NULL), $3 UTM srid, $4 as-of instant (or NULL = now).
-    private static async Task<List<Dictionary<string, object?>>> RowsAsync(NpgsqlDataSource db, string sql, IndicatorCity city, string? district, CancellationToken ct,
-        DateTimeOffset? at = null)
+    // Parameters by position: $1 city id, $2 district code (or NULL = the city), $3 UTM srid, $4 as-of instant (or NULL =
+    // now), $5 every (the city and each of its districts at once; $2 is then NULL). A statement declares all five
+    // whether or not it reads each. Over every scope (the full recompute) JIT is off: the statements' cost estimates
+    // (geometry functions, CTEs) pass the JIT threshold, and compiling took 1.5-2 s of a 1.5 s statement (11.7.1 on the
+    // 1M-parcel city) without making it faster. One scope runs as a single statement, without the transaction that
+    // SET LOCAL needs, to keep the incremental update's round trips few.
+    private static async Task<List<Dictionary<string, object?>>> RowsAsync(NpgsqlDataSource db, string sql, IndicatorCity city, string? district, bool every,
+        CancellationToken ct, DateTimeOffset? at = null)
     {
-        await using var cmd = db.CreateCommand(sql);
-        cmd.CommandTimeout = 300;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = every ? await conn.BeginTransactionAsync(ct) : null;
+        if (tx is not null)
+            await using (var noJit = new NpgsqlCommand("SET LOCAL jit = off", conn, tx)) await noJit.ExecuteNonQueryAsync(ct);
+        await using var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 300 };
         cmd.Parameters.Add(new NpgsqlParameter { Value = city.Id });
-        var asOf = sql.Contains("$4", StringComparison.Ordinal);
-        if (asOf || sql.Contains("$2", StringComparison.Ordinal))
-            cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)district ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        if (asOf || sql.Contains("$3", StringComparison.Ordinal)) cmd.Parameters.Add(new NpgsqlParameter { Value = city.Utm });
-        if (asOf) cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)at?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return await ReadRowsAsync(reader, ct);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)district ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = city.Utm });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)at?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = every });
+        List<Dictionary<string, object?>> rows;
+        await using (var reader = await cmd.ExecuteReaderAsync(ct)) rows = await ReadRowsAsync(reader, ct);
+        if (tx is not null) await tx.CommitAsync(ct);
+        return rows;
     }
 
     private static async Task<List<Dictionary<string, object?>>> ReadRowsAsync(NpgsqlDataReader reader, CancellationToken ct)
@@ -492,9 +579,9 @@ public static class IndicatorEngine
         return rows;
     }
 
-    // Inputs as reported: every column of the query in camelCase, doubles rounded.
+    // Inputs as reported: every column of the query but its scope, in camelCase, doubles rounded.
     private static Dictionary<string, object?> Inputs(IReadOnlyDictionary<string, object?> row) =>
-        row.ToDictionary(kv => Camel(kv.Key), kv => kv.Value is double d ? Math.Round(d, 2) : kv.Value, StringComparer.Ordinal);
+        row.Where(kv => kv.Key != "scope").ToDictionary(kv => Camel(kv.Key), kv => kv.Value is double d ? Math.Round(d, 2) : kv.Value, StringComparer.Ordinal);
 
     internal static string Camel(string snake)
     {

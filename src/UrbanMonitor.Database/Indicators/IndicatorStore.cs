@@ -5,8 +5,10 @@ using NpgsqlTypes;
 
 namespace UrbanMonitor.Database.Indicators;
 
-/// <summary>A step of a recompute, for progress bars: <c>Done</c> of <c>Total</c> results written.</summary>
-public sealed record RecomputeStep(int Done, int Total, string What);
+/// <summary>A step of a full recompute, for progress bars: <c>Done</c> of <c>Total</c> indicators computed (each for the
+/// city and every district at once), what just finished and, for an indicator, how long it took (wall time; indicators
+/// run side by side, and one that reads rows another fetched first waits for them).</summary>
+public sealed record RecomputeStep(int Done, int Total, string What, TimeSpan? Took = null);
 
 /// <summary>What an incremental update did: the (city, district, indicator) results it rewrote and how long it took.</summary>
 public sealed record UpdateReport(IReadOnlyList<(string City, string District, string Code)> Rewritten, TimeSpan Elapsed);
@@ -20,26 +22,82 @@ public static class IndicatorStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Recomputes and stores every indicator for the city and each of its districts.</summary>
-    public static async Task<int> RecomputeCityAsync(NpgsqlDataSource db, IndicatorCity city, IProgress<RecomputeStep>? progress, CancellationToken ct)
+    /// <summary>Recomputes and stores every indicator for the city and each of its districts: each indicator is computed
+    /// for all of them at once (<see cref="IndicatorEngine.ExplainEveryScopeAsync"/>: the SQL of the live per-district
+    /// computation, run once over every scope), several indicators side by side on their own connections, then all
+    /// results are written by one statement in one transaction, which also drops the dirty-district entries queued before
+    /// the recompute began (it covers them). Returns the number of results written: indicators × (districts + 1).</summary>
+    /// <param name="parallel">Indicators computed at once (default: the processor count, at most 4).</param>
+    public static async Task<int> RecomputeCityAsync(NpgsqlDataSource db, IndicatorCity city, IProgress<RecomputeStep>? progress, CancellationToken ct,
+        int? parallel = null)
     {
-        var scopes = city.Districts.Select(d => (string?)d).Append(null).ToList();
-        var total = IndicatorEngine.Catalogue.Count * scopes.Count;
+        DateTime started;
+        await using (var now = db.CreateCommand("SELECT clock_timestamp()"))
+            started = (DateTime)(await now.ExecuteScalarAsync(ct))!;
+        var shared = new SharedRows();
+        var catalogue = IndicatorEngine.Catalogue;
+        // 11.2.1 first: along the streets it may (re)build the city's street graph, the longest single step.
+        var order = catalogue.OrderBy(d => d.Code == "11.2.1" ? 0 : 1).ToList();
+        var computed = new IReadOnlyDictionary<string, Explanation>[catalogue.Count];
         var done = 0;
-        foreach (var d in IndicatorEngine.Catalogue)
-        {
-            foreach (var district in scopes)
+        progress?.Report(new(0, catalogue.Count, $"computing {catalogue.Count} indicators for the city and {city.Districts.Count} districts"));
+        await Parallel.ForEachAsync(order, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel ?? Math.Min(Environment.ProcessorCount, 4)), CancellationToken = ct },
+            async (d, token) =>
             {
-                progress?.Report(new(done, total, $"{d.Code} {(district is null ? "city" : "district " + district)}"));
-                var result = district is null && IndicatorEngine.IsAdditive(d.Code)
-                    ? await FromDistrictsAsync(db, d, city, ct)
-                    : await IndicatorEngine.ComputeAsync(db, d, city, district, ct);
-                await SaveAsync(db, city.Id, result, ct);
-                done++;
+                var clock = Stopwatch.StartNew();
+                computed[IndexOf(catalogue, d)] = await IndicatorEngine.ExplainEveryScopeAsync(db, d, city, shared, token);
+                progress?.Report(new(Interlocked.Increment(ref done), catalogue.Count, d.Code, clock.Elapsed));
+            });
+        var results = computed.SelectMany(c => c.Values.Select(e => e.Result)).ToList();
+        var write = Stopwatch.StartNew();
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        await using (var tx = await conn.BeginTransactionAsync(ct))
+        {
+            await WriteAsync(conn, tx, city.Id, results, ct);
+            await using (var clear = new NpgsqlCommand("DELETE FROM indicator_dirty WHERE city_id = $1 AND marked_at < $2", conn, tx))
+            {
+                clear.Parameters.Add(new NpgsqlParameter { Value = city.Id });
+                clear.Parameters.Add(new NpgsqlParameter { Value = started, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                await clear.ExecuteNonQueryAsync(ct);
             }
+            await tx.CommitAsync(ct);
         }
-        progress?.Report(new(done, total, "done"));
-        return done;
+        progress?.Report(new(catalogue.Count, catalogue.Count, $"wrote {results.Count} results", write.Elapsed));
+        return results.Count;
+    }
+
+    private static int IndexOf(IReadOnlyList<IndicatorDefinition> list, IndicatorDefinition d)
+    {
+        for (var i = 0; i < list.Count; i++) if (ReferenceEquals(list[i], d)) return i;
+        throw new ArgumentException($"{d.Code} is not in the catalogue.", nameof(d));
+    }
+
+    // Writes (replaces) many results with one INSERT … SELECT from arrays, so the tile triggers on indicator_results
+    // fire once per statement and announce each indicator's changed districts together.
+    private static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, IReadOnlyList<IndicatorResult> results, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO indicator_results (city_id, district_code, code, value, unit, reason, method, method_version, inputs, provenance, computed_at)
+            SELECT $1, r.district_code, r.code, r.value, r.unit, r.reason, r.method, r.method_version, r.inputs::jsonb, r.provenance::jsonb, r.computed_at
+            FROM unnest($2::text[], $3::text[], $4::double precision[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])
+                 AS r (district_code, code, value, unit, reason, method, method_version, inputs, provenance, computed_at)
+            ON CONFLICT (city_id, district_code, code) DO UPDATE SET
+                value = EXCLUDED.value, unit = EXCLUDED.unit, reason = EXCLUDED.reason, method = EXCLUDED.method,
+                method_version = EXCLUDED.method_version, inputs = EXCLUDED.inputs, provenance = EXCLUDED.provenance,
+                computed_at = EXCLUDED.computed_at
+            """, conn, tx) { CommandTimeout = 300 };
+        cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.District ?? "").ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.Code).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.Unit).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.Reason).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.Method).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.MethodVersion).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => JsonSerializer.Serialize(r.Inputs, Json)).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => JsonSerializer.Serialize(r.Provenance, Json)).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = results.Select(r => r.ComputedAt).ToArray() });
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Drains the dirty-district queue (a mark may be queued more than once by concurrent writers, migration 0120;
