@@ -168,7 +168,12 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                     await copy.WriteAsync(job.JobId, NpgsqlDbType.Uuid, ct);
                     await copy.WriteAsync(f.Index, NpgsqlDbType.Bigint, ct);
                     await copy.WriteAsync(f.PropertiesJson, NpgsqlDbType.Jsonb, ct);
-                    if (f.Geometry is { } g)
+                    if (f.Ewkb is { } ewkb)
+                    {
+                        GeoPackageWkb.SetSrid(ewkb, job.Srid);
+                        await copy.WriteAsync(ewkb, NpgsqlDbType.Bytea, ct); // the bytes geometry's binary input reads
+                    }
+                    else if (f.Geometry is { } g)
                     {
                         g.SRID = job.Srid;
                         await copy.WriteAsync(g, NpgsqlDbType.Geometry, ct);
@@ -523,8 +528,8 @@ public sealed class ImportRunner(NpgsqlDataSource db)
     /// <summary>
     /// The first big load into an empty registry (no row in properties or property_versions, checked under an
     /// exclusive lock on both tables, held to the commit): drops their secondary indexes (those no constraint uses) in
-    /// the publish transaction, and the foreign key of property_versions to properties, and returns the statements that
-    /// build them again after the INSERT (indexes first, then the key). Building a GiST or
+    /// the publish transaction, with their foreign keys and the unique constraints no foreign key uses, and returns the
+    /// statements that build them again after the INSERT (indexes, unique constraints, then foreign keys). Building a GiST or
     /// B-tree index over a million rows at once is several times cheaper than a million single inserts into it. Nothing
     /// else can read the two tables meanwhile (they are empty: readers wait for the commit instead of seeing nothing),
     /// and a failed or killed publish rolls the drops back with the rows. Returns nothing when a table holds rows.
@@ -557,25 +562,27 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             await using var drop = new NpgsqlCommand($"DROP INDEX {name}", conn, tx); // a name read from pg_index, not input
             await drop.ExecuteNonQueryAsync(ct);
         }
-        // The foreign key of property_versions to properties: checked row by row it costs a lookup and a KEY SHARE
-        // lock (a write to every parcel's page) per version; added again after the load, PostgreSQL checks all rows
-        // with one join.
-        var keys = new List<(string Table, string Name, string Definition)>();
+        // Constraints checked row by row: each foreign key costs a lookup and a KEY SHARE lock per row (the parcel's
+        // city, the version's parcel), the unique code an index probe. Added again after the load, PostgreSQL checks
+        // each with one join or one sorted index build. Primary keys stay (other tables' keys point at them).
+        var constraints = new List<(string Table, string Name, string Definition)>();
         await using (var list = new NpgsqlCommand("""
-            SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid)
-            FROM pg_constraint
-            WHERE contype = 'f' AND conrelid = 'property_versions'::regclass AND confrelid = 'properties'::regclass
-            ORDER BY conname
+            SELECT c.conrelid::regclass::text, quote_ident(c.conname), pg_get_constraintdef(c.oid)
+            FROM pg_constraint c
+            WHERE c.conrelid IN ('properties'::regclass, 'property_versions'::regclass)
+              AND (c.contype = 'f' OR (c.contype = 'u'
+                   AND NOT EXISTS (SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid)))
+            ORDER BY c.contype DESC, 1, 2
             """, conn, tx))
         await using (var reader = await list.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) keys.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
-        foreach (var (table, name, _) in keys)
+            while (await reader.ReadAsync(ct)) constraints.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        foreach (var (table, name, _) in constraints.AsEnumerable().Reverse()) // foreign keys first
         {
             await using var drop = new NpgsqlCommand($"ALTER TABLE {table} DROP CONSTRAINT {name}", conn, tx); // names from pg_constraint
             await drop.ExecuteNonQueryAsync(ct);
         }
         return definitions.Select(d => d.Definition)
-            .Concat(keys.Select(k => $"ALTER TABLE {k.Table} ADD CONSTRAINT {k.Name} {k.Definition}"))
+            .Concat(constraints.Select(k => $"ALTER TABLE {k.Table} ADD CONSTRAINT {k.Name} {k.Definition}"))
             .ToList();
     }
 
