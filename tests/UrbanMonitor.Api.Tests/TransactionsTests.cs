@@ -239,6 +239,22 @@ public partial class TransactionsTests(MazarRegistrationService service) : IClas
         Assert.Equal(decisionDoc, resolved.GetProperty("decisionDocument").GetInt64());
         await AssertProblemAsync(await supervisor.PostAsync($"/api/disputes/{disputeId}/resolve", Json(new { decision = "again", documentId = decisionDoc }), Ct), 409, "status-conflict");
 
+        // Four eyes: the supervisor who recorded an objection at the counter does not decide it; another approver does,
+        // and the work queue says so before anyone tries.
+        var counter = await OkAsync(await supervisor.PostAsync($"/api/properties/{claim}/disputes", Json(new
+        {
+            kind = "boundary", statement = "Recorded at the counter.", objector = new { name = "Walk-in objector" },
+        }), Ct), HttpStatusCode.Created);
+        var counterId = counter.GetProperty("id").GetInt64();
+        var counterDoc = await DocumentAsync(service, $"dispute:{counterId}", Pdf("counter decision"), "decision", "counter.pdf");
+        var queued = (await OkAsync(await supervisor.GetAsync("/api/disputes?city=mazar-e-sharif&limit=500", Ct))).GetProperty("items")
+            .EnumerateArray().Single(i => i.GetProperty("id").GetInt64() == counterId);
+        Assert.False(queued.GetProperty("canDecide").GetBoolean());
+        Assert.Equal("four-eyes", queued.GetProperty("whyNot").GetString());
+        await AssertProblemAsync(await supervisor.PostAsync($"/api/disputes/{counterId}/resolve", Json(new { decision = "mine", documentId = counterDoc }), Ct), 403, "four-eyes");
+        using (var admin = service.Client(TestTokens.For("admin")))
+            Assert.Equal("resolved", (await OkAsync(await admin.PostAsync($"/api/disputes/{counterId}/resolve", Json(new { decision = "Line confirmed.", documentId = counterDoc }), Ct))).GetProperty("status").GetString());
+
         // Now the sale goes through; a dispute lodged between lodging and approval stops the approval.
         var lodged = await OkAsync(await officer.PostAsync($"/api/properties/{registered}/transactions", Json(sale), Ct), HttpStatusCode.Created);
         await OkAsync(await neighbour.PostAsync($"/api/properties/{registered}/disputes", Json(new { statement = "Sold without my consent." }), Ct), HttpStatusCode.Created);

@@ -129,14 +129,17 @@ public static class DisputesApi
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         await using (var find = new NpgsqlCommand(
-            "SELECT d.city_id, c.slug, p.district_code, d.status FROM disputes d JOIN properties p ON p.city_id = d.city_id AND p.id = d.property_id JOIN cities c ON c.id = d.city_id WHERE d.id = $1 FOR UPDATE OF d", conn, tx))
+            "SELECT d.city_id, c.slug, p.district_code, d.status, d.lodged_by FROM disputes d JOIN properties p ON p.city_id = d.city_id AND p.id = d.property_id JOIN cities c ON c.id = d.city_id WHERE d.id = $1 FOR UPDATE OF d", conn, tx))
         {
             find.Parameters.Add(new NpgsqlParameter { Value = id });
             await using var reader = await find.ExecuteReaderAsync(ct);
             if (!await reader.ReadAsync(ct)) return P.Problem(404, DisputeNotFound, "Dispute not found", $"There is no dispute {id}.");
-            var (city, slug, district, status) = (reader.GetInt32(0), reader.GetString(1), reader.GetString(2), reader.GetString(3));
+            var (city, slug, district, status, lodgedBy) = (reader.GetInt32(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4));
             await reader.DisposeAsync();
             if (RegistrationApi.Forbidden(http.User, RegistrationApi.Approvers, slug, district) is { } forbidden) return forbidden;
+            // Four eyes, as for transactions: whoever lodged (or recorded) the objection does not decide it.
+            if (lodgedBy == RegistrationApi.UserId(http.User))
+                return P.Problem(StatusCodes.Status403Forbidden, P.FourEyes, "Four eyes", $"You lodged dispute {id}; another supervisor must resolve it.");
             if (status != "open") return P.Problem(409, P.StatusConflict, "Already resolved", $"Dispute {id} is already resolved.");
             if (await DocumentsApi.MissingProblemAsync(conn, tx, city, documentId, ct) is { } missing) return missing;
         }

@@ -13,7 +13,7 @@ namespace UrbanMonitor.Api.WorkQueue;
 /// Cross-property work queues for staff: a city's transactions waiting for a decision and its open disputes, over
 /// every property of the caller's districts, oldest first, a keyset page at a time. Each item says whether the caller
 /// may decide it (<c>canDecide</c>) by the same rules the approve / reject / resolve endpoints apply, and why not:
-/// <c>role</c> (not a supervisor or admin), <c>four-eyes</c> (the caller lodged the transaction), <c>decided</c>.
+/// <c>role</c> (not a supervisor or admin), <c>four-eyes</c> (the caller lodged the transaction or the dispute), <c>decided</c>.
 /// </summary>
 public static class WorkQueueApi
 {
@@ -25,9 +25,9 @@ public static class WorkQueueApi
     private static readonly Queue Transactions = new("transactions", Sql.Load("WorkQueue/transactions.sql"),
         ["lodged", "approved", "rejected"], "lodged", "reason", ["approve", "reject"], FourEyes: true);
 
-    // Resolving a dispute is a supervisor's act in the district; the resolve endpoint does not apply four eyes.
+    // Resolving a dispute is a supervisor's act in the district, and not of the one who lodged it (four eyes).
     private static readonly Queue Disputes = new("disputes", Sql.Load("WorkQueue/disputes.sql"),
-        ["open", "resolved"], "open", "statement", ["resolve"], FourEyes: false);
+        ["open", "resolved"], "open", "statement", ["resolve"], FourEyes: true);
 
     public static IEndpointRouteBuilder MapWorkQueueApi(this IEndpointRouteBuilder app)
     {
