@@ -483,7 +483,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var noJit = new NpgsqlCommand(NoJit, conn, tx)) await noJit.ExecuteNonQueryAsync(ct);
         var rebuild = layer.Table == "properties" && read - invalid >= BulkLoadRows
-            ? await DropIndexesOfEmptyPropertiesAsync(conn, tx, ct)
+            ? await DeferIndexesAndConstraintsOfEmptyRegistryAsync(conn, tx, ct)
             : [];
         long published = 0;
         foreach (var sql in delete is null ? [insert] : new[] { delete, insert })
@@ -522,7 +522,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         await tx.CommitAsync(ct);
     }
 
-    /// <summary>From this many rows on, a publish into an empty registry builds the secondary indexes after the load.</summary>
+    /// <summary>From this many rows on, a publish into an empty registry builds its indexes and constraints after the load.</summary>
     private const long BulkLoadRows = 50_000;
 
     /// <summary>
@@ -534,13 +534,17 @@ public sealed class ImportRunner(NpgsqlDataSource db)
     /// else can read the two tables meanwhile (they are empty: readers wait for the commit instead of seeing nothing),
     /// and a failed or killed publish rolls the drops back with the rows. Returns nothing when a table holds rows.
     /// </summary>
-    private static async Task<IReadOnlyList<string>> DropIndexesOfEmptyPropertiesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    private static async Task<IReadOnlyList<string>> DeferIndexesAndConstraintsOfEmptyRegistryAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
         const string Empty = "SELECT NOT EXISTS (SELECT 1 FROM properties) AND NOT EXISTS (SELECT 1 FROM property_versions)";
         // Looked at first without the lock, so a big import into a registry with rows never blocks its readers.
         await using (var peek = new NpgsqlCommand(Empty, conn, tx))
             if (await peek.ExecuteScalarAsync(ct) is not true) return [];
+        // cities first: dropping and adding the key to it takes this lock anyway (only creating a city waits for the
+        // publish; reading cities and writing rows that refer to them do not), and taking it before the registry's
+        // locks keeps the order of a transaction that creates a city and then writes parcels.
         await using (var lockBoth = new NpgsqlCommand("""
+            LOCK TABLE cities IN SHARE ROW EXCLUSIVE MODE;
             LOCK TABLE properties, property_versions IN ACCESS EXCLUSIVE MODE;
             SET LOCAL maintenance_work_mem = '256MB';
             """, conn, tx))
