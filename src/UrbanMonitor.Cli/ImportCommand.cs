@@ -20,7 +20,7 @@ public sealed class ImportCommand : AsyncCommand<ImportCommand.Settings>
         public string City { get; init; } = "";
 
         [CommandOption("--layer <LAYER>")]
-        [Description("districts, settlements, properties, streets, open-spaces, built-up, population-units, hazard-zones, facilities, transit-stops.")]
+        [Description("districts, settlements, properties, streets, open-spaces, built-up, population-units, hazard-zones, facilities, transit-stops, councils, projects (a project names its council: --set council=<code> or an attribute council_code).")]
         public string Layer { get; init; } = "";
 
         [CommandOption("--mode <MODE>")]

@@ -42,6 +42,11 @@ public static class UrbanMonitorDataSource
     {
         var csb = new NpgsqlConnectionStringBuilder(connectionString);
         if (string.IsNullOrEmpty(csb.ApplicationName)) csb.ApplicationName = applicationName;
+        // The service runs a few statements over and over (the registration rules, feature reads, tile queries): PostGIS
+        // spends longer planning them than executing them, so each physical connection prepares those it has run a few
+        // times (issue 4: a registration planned ~3 ms of SQL). A connection string that sets Max Auto Prepare wins.
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare")) csb.MaxAutoPrepare = 128;
         var builder = new NpgsqlDataSourceBuilder(csb.ConnectionString);
         builder.UseNetTopologySuite();
         return builder;

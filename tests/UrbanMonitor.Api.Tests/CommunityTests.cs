@@ -6,6 +6,7 @@ using Microsoft.IdentityModel.Tokens;
 using UrbanMonitor.Api.Tests.Infrastructure;
 using UrbanMonitor.Database.Auth;
 using UrbanMonitor.Domain.Tiles;
+using static UrbanMonitor.Api.Tests.CommunityHttp;
 
 namespace UrbanMonitor.Api.Tests;
 
@@ -52,25 +53,6 @@ public class CommunityTests(RealDataTilesService service) : IClassFixture<RealDa
     }
 
     private HttpClient Admin() => service.Api.CreateClient().WithToken(TestTokens.For("admin"));
-
-    private static StringContent Body(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
-
-    private static async Task<JsonElement> OkAsync(HttpResponseMessage response, HttpStatusCode expected = HttpStatusCode.OK)
-    {
-        var text = await response.Content.ReadAsStringAsync(Ct);
-        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode} instead of {(int)expected}: {text}");
-        using var doc = JsonDocument.Parse(text);
-        return doc.RootElement.Clone();
-    }
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync(Ct);
-        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode} instead of {(int)expected}: {text}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        using var doc = JsonDocument.Parse(text);
-        return doc.RootElement.Clone();
-    }
 
     /// <summary>A rectangle given in metres east and north of (lon, lat), as a GeoJSON geometry in EPSG:4326.</summary>
     private async Task<JsonElement> RectangleAsync((double Lon, double Lat) at, double west, double south, double east, double north)

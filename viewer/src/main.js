@@ -497,7 +497,7 @@ async function start() {
   map.addLayer(new VectorLayer({ source: neighbourSource, style: null, zIndex: 40 }));
   map.addLayer(new VectorLayer({ source: sketchSource, style: sketchStyle, zIndex: 50 }));
   map.addLayer(new VectorLayer({ source: problemSource, style: problemStyle, zIndex: 60, properties: { id: 'problems' } }));
-  initCommunity({ api, el, tileLayers: state.tileLayers, city: () => $('city').value, pane: $('pane-layers'), stats });
+  initCommunity({ api, el, tileLayers: state.tileLayers, city: () => $('city').value, pane: $('pane-layers'), stats, map, showTab });
   renderLayerList();
   renderGis();
 

@@ -50,6 +50,18 @@ public static class CommunityApi
     private static readonly string ProjectUpdateSql = Sql.Load("Community/project_update.sql");
     private static readonly string AnalysisSql = Sql.Load("Community/analysis.sql");
     private static readonly string StrategicSql = Sql.Load("Community/strategic.sql");
+    private static readonly string HistorySql = Sql.Load("Community/history.sql");
+    private static readonly string CouncilAtSql = Sql.Load("Community/council_at.sql");
+    private static readonly string ProjectAtSql = Sql.Load("Community/project_at.sql");
+
+    // The fields of a council's or project's row that its history shows to anyone, and to staff besides (contractors'
+    // names and the source file's attributes are not public).
+    private static readonly string[] CouncilPublicFields =
+        ["code", "name", "district_code", "gozar_id", "elected_on", "status", "households", "members", "women", "displaced", "composition", "geom"];
+    private static readonly string[] ProjectPublicFields =
+        ["code", "council_id", "name", "type", "executing_party", "contract_amount", "disbursed", "status", "status_reason", "beneficiaries",
+         "person_days", "women_person_days", "geom"];
+    private static readonly string[] StaffFields = ["contractor", "attributes"];
 
     public static IEndpointRouteBuilder MapCommunityApi(this IEndpointRouteBuilder app)
     {
@@ -66,7 +78,10 @@ public static class CommunityApi
         g.MapGet("/api/cities/{slug}/councils/violations", Violations).WithName("CouncilViolations")
             .WithSummary("Active councils breaking the composition rule (at least one woman and one displaced-people representative)");
         g.MapGet("/api/councils/{id:long}", GetCouncil).WithName("GetCouncil")
-            .WithSummary("One council: composition and the rules it breaks, its latest action plan and projects; members' names for staff only");
+            .WithSummary("One council: composition and the rules it breaks, its latest action plan and projects; members' names for staff only. ?at=<RFC 3339 time or date>: the council's own fields as they were then")
+            .ProducesProblem(400).ProducesProblem(404);
+        g.MapGet("/api/councils/{id:long}/history", CouncilHistory).WithName("GetCouncilHistory")
+            .WithSummary("Every change of a council, oldest first: when, the fields changed and the state left; who for staff only").ProducesProblem(404);
         g.MapPut("/api/councils/{id:long}", UpdateCouncil).RequireAuthorization().WithName("UpdateCouncil")
             .WithSummary("Change a council ({name?, electedOn?, status?: active|dissolved, gozar?, households?, geometry?})").ProducesProblem(403).ProducesProblem(422);
         g.MapPost("/api/councils/{id:long}/members", AddMember).RequireAuthorization().WithName("AddCouncilMember")
@@ -80,7 +95,10 @@ public static class CommunityApi
             .WithSummary("Add a project under a community contract ({code, name, type, executingParty, contractor?, contractAmount, status?, beneficiaries?, personDays?, womenPersonDays?, geometry})")
             .ProducesProblem(403).ProducesProblem(409).ProducesProblem(422);
         g.MapGet("/api/projects/{id:long}", GetProject).WithName("GetProject")
-            .WithSummary("One project: money, status history, jobs, social audits; contractor and payments for staff only");
+            .WithSummary("One project: money, status history, jobs, social audits; contractor and payments for staff only. ?at=<RFC 3339 time or date>: its money, status and jobs as they were then")
+            .ProducesProblem(400).ProducesProblem(404);
+        g.MapGet("/api/projects/{id:long}/history", ProjectHistory).WithName("GetProjectHistory")
+            .WithSummary("Every change of a project, oldest first: when, the fields changed (status with its reason) and the state left; who for staff only").ProducesProblem(404);
         g.MapPut("/api/projects/{id:long}", UpdateProject).RequireAuthorization().WithName("UpdateProject")
             .WithSummary("Change a project ({name?, contractAmount?, status?, reason?, beneficiaries?, personDays?, womenPersonDays?, geometry?}); a status step back needs a reason")
             .ProducesProblem(403).ProducesProblem(422);
@@ -92,7 +110,7 @@ public static class CommunityApi
         g.MapGet("/api/cities/{slug}/strategic-plan", ListStrategic).WithName("StrategicPlan")
             .WithSummary("The city's and its districts' strategic action plans: prioritised capital investments");
         g.MapPost("/api/cities/{slug}/strategic-plan", AddStrategic).RequireAuthorization().WithName("AddStrategicPlanItem")
-            .WithSummary("Add a prioritised capital investment ({district?, priority, title, need, estimatedCost?, status?}; admin, supervisor or planner of the district)")
+            .WithSummary("Add a prioritised capital investment ({district?, priority, title, need, estimatedCost?, status?, geometry?: point, line or polygon}; admin, supervisor or planner of the district)")
             .ProducesProblem(403).ProducesProblem(422);
         g.MapGet("/api/cities/{slug}/community/analysis", Analysis).WithName("CommunityAnalysis")
             .WithSummary("Councils' coverage of informal settlements, investment per person against deprivation per settlement and district, completion and maintenance rates, jobs and women's share");
@@ -330,9 +348,52 @@ public static class CommunityApi
 
     private static async Task<IResult> GetCouncil(long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
+        var (at, bad) = ReadAt(http.Request);
+        if (bad is not null) return bad;
         await using var conn = await db.OpenConnectionAsync(ct);
         if (await CouncilRowAsync(conn, null, id, ct) is not { } row) return NoCouncil(id);
+        if (at is not null) return await AtJsonAsync(conn, CouncilAtSql, id, at.Value, IsStaffOf(http.User, row), "council", ct);
         return await CouncilJsonAsync(conn, id, IsStaffOf(http.User, row), 200, ct);
+    }
+
+    private static async Task<IResult> CouncilHistory(long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        if (await CouncilRowAsync(conn, null, id, ct) is not { } row) return NoCouncil(id);
+        return await HistoryJsonAsync(conn, "councils", id, CouncilPublicFields, IsStaffOf(http.User, row), ct);
+    }
+
+    // ---- history ----
+
+    /// <summary><c>?at=</c> as in CONTRACTS.md (an RFC 3339 time, UTC without offset; a bare date is the end of that day);
+    /// a 400 problem when unreadable.</summary>
+    private static (DateTimeOffset? At, IResult? Problem) ReadAt(HttpRequest request) =>
+        RegistrationApi.TryParseAt(request.Query["at"].ToString(), out var at)
+            ? (at, null)
+            : (null, P.Problem(400, Problems.InvalidParameter, "Invalid at",
+                "at must be an RFC 3339 timestamp (e.g. 2026-01-31T12:00:00Z) or a date (2026-01-31, meaning the end of that day)."));
+
+    /// <summary>A record as it was at <paramref name="at"/> ($1 id, $2 at, $3 whether to include staff-only data); 404 when it did not exist yet.</summary>
+    private static async Task<IResult> AtJsonAsync(NpgsqlConnection conn, string sql, long id, DateTimeOffset at, bool staff, string what, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+        cmd.Parameters.Add(Param(at, NpgsqlDbType.TimestampTz));
+        cmd.Parameters.Add(Param(staff, NpgsqlDbType.Boolean));
+        return await cmd.ExecuteScalarAsync(ct) is string json
+            ? Json(json)
+            : P.Problem(404, what == "council" ? CouncilNotFound : ProjectNotFound, $"No {what} then",
+                string.Create(CultureInfo.InvariantCulture, $"The {what} {id} did not exist yet at {at:O}."));
+    }
+
+    private static async Task<IResult> HistoryJsonAsync(NpgsqlConnection conn, string table, long id, string[] publicFields, bool staff, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(HistorySql, conn);
+        cmd.Parameters.Add(Param(table, NpgsqlDbType.Text));
+        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
+        cmd.Parameters.Add(Param(staff ? [.. publicFields, .. StaffFields] : publicFields, NpgsqlDbType.Array | NpgsqlDbType.Text));
+        cmd.Parameters.Add(Param(staff, NpgsqlDbType.Boolean));
+        return Json((string)(await cmd.ExecuteScalarAsync(ct))!);
     }
 
     private static Task<IResult> CreateCouncil(string slug, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(async () =>
@@ -497,11 +558,27 @@ public static class CommunityApi
 
     private static async Task<IResult> GetProject(long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
+        var (at, bad) = ReadAt(http.Request);
+        if (bad is not null) return bad;
         await using var conn = await db.OpenConnectionAsync(ct);
+        if (await ProjectCouncilAsync(conn, id, ct) is not { } row) return NoProject(id);
+        if (at is not null) return await AtJsonAsync(conn, ProjectAtSql, id, at.Value, IsStaffOf(http.User, row), "project", ct);
+        return await ProjectJsonAsync(conn, id, IsStaffOf(http.User, row), 200, ct);
+    }
+
+    /// <summary>The council of project <paramref name="id"/>, whose staff see the project's staff-only data; null when no such project.</summary>
+    private static async Task<CouncilRow?> ProjectCouncilAsync(NpgsqlConnection conn, long id, CancellationToken ct)
+    {
         await using var cmd = new NpgsqlCommand("SELECT council_id FROM projects WHERE id = $1", conn);
         cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        if (await cmd.ExecuteScalarAsync(ct) is not long councilId || await CouncilRowAsync(conn, null, councilId, ct) is not { } row) return NoProject(id);
-        return await ProjectJsonAsync(conn, id, IsStaffOf(http.User, row), 200, ct);
+        return await cmd.ExecuteScalarAsync(ct) is long councilId ? await CouncilRowAsync(conn, null, councilId, ct) : null;
+    }
+
+    private static async Task<IResult> ProjectHistory(long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        if (await ProjectCouncilAsync(conn, id, ct) is not { } row) return NoProject(id);
+        return await HistoryJsonAsync(conn, "projects", id, ProjectPublicFields, IsStaffOf(http.User, row), ct);
     }
 
     private static readonly string[] ProjectGeometryTypes = ["POINT", "MULTIPOINT", "LINESTRING", "MULTILINESTRING", "POLYGON", "MULTIPOLYGON"];
@@ -671,15 +748,22 @@ public static class CommunityApi
         var need = input.OneOf("need", Needs, true);
         var cost = input.Money("estimatedCost");
         var status = input.OneOf("status", StrategicStatuses) ?? "proposed";
+        var geometry = input.Geometry(false);
         if (priority is 0) input.Problems.Add("priority starts at 1 (the most important).");
         if (input.Problems.Count > 0) return Invalid("Invalid strategic plan item", input.Problems);
         if (MayPlan(http.User, slug, district, ["supervisor", "planner"], "The strategic action plan") is { } forbidden) return forbidden;
+        byte[]? ewkb = null;
+        if (geometry is not null)
+        {
+            (ewkb, problem) = await GeometryAsync(db, http.Request, geometry, ProjectGeometryTypes, "capital investment", ct);
+            if (problem is not null) return problem;
+        }
         await using var conn = await db.OpenConnectionAsync(ct);
         if (await CityIdAsync(conn, slug, ct) is not { } cityId) return Problems.CityMissing(slug);
         await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         await using var cmd = new NpgsqlCommand("""
-            INSERT INTO strategic_plan_items (city_id, district_code, priority, title, need, estimated_cost, status)
-            SELECT $1, $2, $3, $4, $5, $6, $7
+            INSERT INTO strategic_plan_items (city_id, district_code, priority, title, need, estimated_cost, status, geom)
+            SELECT $1, $2, $3, $4, $5, $6, $7, ST_GeomFromEWKB($8)
             WHERE $2::text IS NULL OR EXISTS (SELECT 1 FROM districts WHERE city_id = $1 AND code = $2)
             RETURNING id
             """, conn, tx);
@@ -690,10 +774,11 @@ public static class CommunityApi
         cmd.Parameters.Add(Param(need, NpgsqlDbType.Text));
         cmd.Parameters.Add(Param(cost, NpgsqlDbType.Numeric));
         cmd.Parameters.Add(Param(status, NpgsqlDbType.Text));
+        cmd.Parameters.Add(Param(ewkb, NpgsqlDbType.Bytea));
         if (await cmd.ExecuteScalarAsync(ct) is not long itemId)
             return P.Unprocessable(P.DistrictNotFound, "District not found", $"{slug} has no district {district}.");
         await tx.CommitAsync(ct);
-        return Results.Json(new { id = itemId, district, priority, title, need, estimatedCost = cost, status }, statusCode: 201);
+        return Results.Json(new { id = itemId, district, priority, title, need, estimatedCost = cost, status, located = ewkb is not null }, statusCode: 201);
     });
 
     // ---- analysis ----

@@ -72,6 +72,7 @@ public static class LayerCatalogue
             new("women", "integer", "Current women members."),
             new("displaced", "integer", "Current members representing displaced people."),
             new("composition", "string", "ok, or the rules broken: no-woman, no-displaced."),
+            new("needs", "string", "What the council asked for: the needs of its latest action plan, most pressing first, comma-separated; null before its first plan."),
         ]),
         new("projects", "projects", "Community projects",
             "Projects under community contracts: points, lines or polygons with type, contract amount and status.", "Geometry",

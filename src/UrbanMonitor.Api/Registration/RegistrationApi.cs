@@ -9,6 +9,8 @@ using UrbanMonitor.Database.Registration;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Features;
 using UrbanMonitor.Api.Hosting;
+using UrbanMonitor.Api.Tiles;
+using UrbanMonitor.Database.Audit;
 using P = UrbanMonitor.Api.Registration.RegistrationProblems;
 
 namespace UrbanMonitor.Api.Registration;
@@ -238,13 +240,15 @@ public static class RegistrationApi
 
         var code = PropertyWrites.CodeOf(cityCode, input);
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         // Registrations whose parcels could overlap (or that share a code or an Idempotency-Key) run one after the other,
-        // so two cannot both pass the overlap check; parcels far apart are registered side by side.
-        await PropertyWrites.LockAreaAsync(conn, tx, cityId, candidate!.Ewkb, snapM, key.Length > 0 ? [$"code:{code}", $"key:{UserId(user)}:{key}"] : [$"code:{code}"], ct);
-
+        // so two cannot both pass the overlap check; parcels far apart are registered side by side. Without a key the
+        // lock, the rules and the insert are one round trip with the audit actor (WriteNewAsync); with one, the lock
+        // comes first, so a retry waits for the first request and then replays its response.
+        string[] names = key.Length > 0 ? [$"code:{code}", $"key:{UserId(user)}:{key}"] : [$"code:{code}"];
+        await using var tx = key.Length > 0 ? await AuditActor.BeginAsync(conn, http.User, ct) : await conn.BeginTransactionAsync(ct);
         if (key.Length > 0)
         {
+            await PropertyWrites.LockAreaAsync(conn, tx, cityId, candidate!.Ewkb, snapM, names, ct);
             await using var get = new NpgsqlCommand(IdempotencyGetSql, conn, tx);
             get.Parameters.Add(new NpgsqlParameter { Value = cityId });
             get.Parameters.Add(new NpgsqlParameter { Value = UserId(user), NpgsqlDbType = NpgsqlDbType.Text });
@@ -264,7 +268,10 @@ public static class RegistrationApi
             }
         }
 
-        var (registered, ruleProblem) = await PropertyWrites.WriteNewAsync(conn, tx, cityId, cityCode, input, candidate!, snapM, UserId(user), ct);
+        // The new version and the tile change are announced after the commit, together with concurrent registrations'.
+        var flusher = http.RequestServices.GetRequiredService<TileVersionFlusher>();
+        var (registered, ruleProblem) = await PropertyWrites.WriteNewAsync(conn, tx, cityId, cityCode, input, candidate!, snapM, UserId(user), ct,
+            names, key.Length > 0 ? [TileVersionFlusher.DeferCommand()] : [AuditLog.ActorCommand(AuditActor.Of(user)), TileVersionFlusher.DeferCommand()]);
         if (ruleProblem is not null) return P.From(ruleProblem);
         var (id, version) = (registered!.Id, registered.Version);
 
@@ -284,6 +291,7 @@ public static class RegistrationApi
             await put.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
+        await flusher.AnnounceAsync();
         http.Response.Headers.Location = location;
         http.Response.Headers.ETag = ETag(version);
         return Results.Text(feature, GeoJson, statusCode: StatusCodes.Status201Created);

@@ -29,6 +29,8 @@ public static partial class TilesApi
         builder.Services.AddSingleton<TileQueries>();
         builder.Services.AddSingleton<TileRenderer>();
         builder.Services.AddHostedService<TileInvalidationListener>();
+        builder.Services.AddSingleton<TileVersionFlusher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TileVersionFlusher>());
         return builder;
     }
 

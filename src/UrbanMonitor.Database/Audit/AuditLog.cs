@@ -15,10 +15,18 @@ public static class AuditLog
     public static async Task<NpgsqlTransaction> BeginAsync(NpgsqlConnection conn, string actor, CancellationToken ct)
     {
         var tx = await conn.BeginTransactionAsync(ct);
-        await using var cmd = new NpgsqlCommand("SELECT set_config('urbanmonitor.actor', $1, true)", conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = actor });
-        await cmd.ExecuteNonQueryAsync(ct);
+        await using var batch = new NpgsqlBatch(conn, tx) { BatchCommands = { ActorCommand(actor) } };
+        await batch.ExecuteNonQueryAsync(ct);
         return tx;
+    }
+
+    /// <summary>The statement that names <paramref name="actor"/> as the writer for the rest of the transaction, for a
+    /// caller that sends it in one batch with its first statements (see <see cref="BeginAsync"/>).</summary>
+    public static NpgsqlBatchCommand ActorCommand(string actor)
+    {
+        var cmd = new NpgsqlBatchCommand("SELECT set_config('urbanmonitor.actor', $1, true)");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = actor });
+        return cmd;
     }
 
     /// <summary>Seals the committed rows not sealed yet (continuing the chain); returns how many.</summary>

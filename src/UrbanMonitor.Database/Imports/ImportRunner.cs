@@ -246,6 +246,8 @@ public sealed class ImportRunner(NpgsqlDataSource db)
     {
         GeometryFamily.Polygon => (["ST_Polygon", "ST_MultiPolygon"], "Polygon or MultiPolygon"),
         GeometryFamily.Line => (["ST_LineString", "ST_MultiLineString"], "LineString or MultiLineString"),
+        GeometryFamily.Any => (["ST_Point", "ST_MultiPoint", "ST_LineString", "ST_MultiLineString", "ST_Polygon", "ST_MultiPolygon"],
+            "a Point, LineString or Polygon (or a Multi- of one)"),
         _ => (["ST_Point"], "Point"),
     };
 
@@ -276,6 +278,8 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 ColumnType.CodePart => $"{v} ~ '[-/[:space:]]'",
                 ColumnType.Share => $"{v} !~ '^(0*\\.[0-9]+|0+(\\.[0-9]*)?|0*1(\\.0*)?)$'",
                 ColumnType.UpgradingStatus => $"{v} NOT IN ('none', 'planned', 'in-progress', 'upgraded')",
+                ColumnType.Money => $"{v} !~ '^[0-9]{{1,14}}(\\.[0-9]{{1,2}})?$'",
+                ColumnType.Choice => $"{v} NOT IN ({string.Join(", ", c.Choices.Select(Literal))})",
                 _ => null,
             };
             if (check is null) continue;
@@ -287,11 +291,14 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 ColumnType.CodePart => "a code part without hyphen, slash or space",
                 ColumnType.Share => "a share of households between 0 and 1 (45 per cent is 0.45)",
                 ColumnType.UpgradingStatus => "none, planned, in-progress or upgraded",
+                ColumnType.Money => "an amount ≥ 0 with at most two decimals",
+                ColumnType.Choice => "one of " + string.Join(", ", c.Choices),
                 _ => "low or high",
             };
             rules.Append($"\n            WHEN {v} IS NOT NULL AND {check} THEN 'type-{c.Column}'");
             reasons.Append($"\n        WHEN 'type-{c.Column}' THEN format('{c.Column} must be {expected}, not %L', {v.Replace("s.properties", "c.properties", StringComparison.Ordinal)})");
         }
+        AppendLookupsAndRules(job.Layer, columns, rules, reasons);
 
         var typeList = string.Join(", ", types.Select(t => $"'{t}'"));
         // The lon/lat box of the geometry. In EPSG:4326 it is cheap enough to compute at each use, which keeps the
@@ -412,6 +419,30 @@ public sealed class ImportRunner(NpgsqlDataSource db)
     /// once per row (measured on 1M parcels); the pooled connection is reset when it is returned.</summary>
     private const string NoJit = "SET jit = off";
 
+    /// <summary>A catalogue constant as an SQL string literal (never a request's value: those are parameters).</summary>
+    private static string Literal(string constant) => "'" + constant.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    /// <summary>Adds to the validation CASE, after the columns' own rules: a lookup whose code names no row of its table
+    /// in the city (<c>unknown-{column}</c>), then the layer's rules between columns, each a rule and its reason.</summary>
+    private static void AppendLookupsAndRules(ImportLayer layer, IReadOnlyList<ResolvedColumn> columns, StringBuilder rules, StringBuilder reasons)
+    {
+        for (var i = 0; i < columns.Count; i++)
+        {
+            if (columns[i].Column.Lookup is not { } lookup) continue;
+            var v = Value(4 + 2 * i, 5 + 2 * i);
+            rules.Append($"\n            WHEN {v} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {lookup.Table} t WHERE t.city_id = s.city_id AND t.{lookup.Key} = {v}) THEN 'unknown-{lookup.Option}'");
+            reasons.Append($"\n        WHEN 'unknown-{lookup.Option}' THEN format('{lookup.Option} %L is not among the {lookup.Table} of this city (import or create it first)', {v.Replace("s.properties", "c.properties", StringComparison.Ordinal)})");
+        }
+        foreach (var rule in layer.Rules)
+        {
+            var broken = rule.Broken;
+            for (var i = 0; i < columns.Count; i++)
+                broken = broken.Replace("{" + columns[i].Column.Column + "}", Value(4 + 2 * i, 5 + 2 * i), StringComparison.Ordinal);
+            rules.Append($"\n            WHEN {broken} THEN '{rule.Name}'");
+            reasons.Append($"\n        WHEN '{rule.Name}' THEN {Literal(rule.Reason)}");
+        }
+    }
+
     // The unique value of a feature as SQL: a column's value, or the property code built from its parts.
     // cityParameter: the SQL parameter holding the city id, so the city's code is read once (an InitPlan), not per row.
     private static string UniqueExpression(ImportLayer layer, IReadOnlyList<ResolvedColumn> columns, string cityParameter)
@@ -441,6 +472,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         {
             GeometryFamily.Point => "ST_Force2D(CASE WHEN $2 = 4326 THEN s.geom ELSE ST_Transform(s.geom, 4326) END)",
             GeometryFamily.Line => "ST_Multi(ST_Force2D(CASE WHEN $2 = 4326 THEN s.geom ELSE ST_Transform(s.geom, 4326) END))",
+            GeometryFamily.Any => "ST_Force2D(CASE WHEN $2 = 4326 THEN s.geom ELSE ST_Transform(s.geom, 4326) END)",
             _ => "ST_Multi(ST_Force2D(CASE WHEN $2 = 4326 THEN s.geom ELSE ST_Transform(s.geom, 4326) END))",
         };
         var names = string.Join(", ", columns.Select(c => c.Column.Column));
@@ -452,11 +484,13 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 var f = columns.ToList().FindIndex(x => x.Column.Column == fallback);
                 v = $"coalesce({v}, {Value(4 + 2 * f, 5 + 2 * f)})";
             }
+            if (c.Column.Default is { } preset) v = $"coalesce({v}, {Literal(preset)})";
+            if (c.Column.Lookup is { } lookup) return $"(SELECT t.id FROM {lookup.Table} t WHERE t.city_id = $1 AND t.{lookup.Key} = {v})";
             return c.Column.Type switch
             {
                 ColumnType.Integer or ColumnType.NonNegativeInteger => $"({v})::numeric::bigint",
                 ColumnType.Date => $"um_try_date({v})",
-                ColumnType.Share => $"({v})::numeric",
+                ColumnType.Share or ColumnType.Money => $"({v})::numeric",
                 _ => v,
             };
         }));

@@ -42,7 +42,8 @@ public static class IndicatorStore
         return done;
     }
 
-    /// <summary>Drains the dirty-district queue: for each city with stored results, recomputes the indicators that read
+    /// <summary>Drains the dirty-district queue (a mark may be queued more than once by concurrent writers, migration 0120;
+    /// each is taken once): for each city with stored results, recomputes the indicators that read
     /// a changed layer in each dirty district, then their city rows. Cities never recomputed are skipped (their queue
     /// entries dropped): there is nothing stored to keep current.</summary>
     public static async Task<UpdateReport> UpdateDirtyAsync(NpgsqlDataSource db, CancellationToken ct)
@@ -51,7 +52,7 @@ public static class IndicatorStore
         var dirty = new List<(int CityId, string Slug, string District, string Layer)>();
         await using (var cmd = db.CreateCommand("""
             WITH taken AS (DELETE FROM indicator_dirty RETURNING city_id, district_code, layer)
-            SELECT t.city_id, c.slug, t.district_code, t.layer FROM taken t JOIN cities c ON c.id = t.city_id
+            SELECT DISTINCT t.city_id, c.slug, t.district_code, t.layer FROM taken t JOIN cities c ON c.id = t.city_id
             WHERE EXISTS (SELECT 1 FROM indicator_results r WHERE r.city_id = t.city_id)
             """))
         await using (var r = await cmd.ExecuteReaderAsync(ct))

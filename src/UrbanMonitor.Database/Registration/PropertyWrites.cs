@@ -16,6 +16,7 @@ public static class PropertyWrites
     private static readonly string InsertSql = RegistrationRules.Embedded("insert.sql");
     private static readonly string RightSql = RegistrationRules.Embedded("right.sql");
     private static readonly string LockAreaSql = RegistrationRules.Embedded("lock_area.sql");
+    private static readonly string RegisterSql = RegistrationRules.Embedded("register.sql");
 
     /// <summary>Roles that may register and edit properties.</summary>
     public static readonly string[] Writers = ["land-officer", "admin"];
@@ -43,21 +44,51 @@ public static class PropertyWrites
     }
 
     /// <summary>
-    /// In the caller's transaction, after <see cref="LockAreaAsync"/>: snaps the candidate to its neighbours, checks every
-    /// rule, and writes the surveyed property (version 1) with its rights. A refusal writes nothing; the caller rolls back.
+    /// In the caller's transaction, in one call to the database (<c>um_register_property</c>, migration 0122): locks
+    /// the area around the candidate and <paramref name="lockNames"/> (its code when null; see <see cref="LockAreaAsync"/>),
+    /// snaps the candidate to its neighbours, checks every rule, and writes the surveyed property (version 1), then its
+    /// rights. <paramref name="first"/> are statements sent in the same round trip before it (the audit actor of a
+    /// transaction begun without one, <see cref="AuditLog.ActorCommand"/>). A refusal writes nothing; the caller rolls back.
     /// </summary>
     public static async Task<(Registered? Registered, RuleProblem? Problem)> WriteNewAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, string cityCode, PropertyInput input, RegistrationRules.Candidate candidate,
-        double snapM, string surveyor, CancellationToken ct)
+        double snapM, string surveyor, CancellationToken ct, string[]? lockNames = null, IReadOnlyList<NpgsqlBatchCommand>? first = null)
     {
         var code = CodeOf(cityCode, input);
-        (candidate, var snap) = await RegistrationRules.SnapAsync(conn, tx, candidate, cityId, null, snapM, ct);
-        if (await RegistrationRules.CheckAsync(conn, tx, candidate, cityId, input.City!, input.District!, code, null, ct) is { } problem)
-            return (null, problem);
-        var (id, version) = await InsertAsync(conn, tx, cityId, code, input.District!, input.Block!, input.Parcel!,
-            input.AttributesJson ?? "{}", candidate.Ewkb, surveyor, ct, input.SourcesJson);
-        foreach (var right in input.Rights)
-            await AddRightAsync(conn, tx, cityId, id, right, null, ct);
+        await using var batch = new NpgsqlBatch(conn, tx);
+        foreach (var command in first ?? []) batch.BatchCommands.Add(command);
+        var register = new NpgsqlBatchCommand(RegisterSql);
+        register.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        register.Parameters.Add(new NpgsqlParameter { Value = code, NpgsqlDbType = NpgsqlDbType.Text });
+        register.Parameters.Add(new NpgsqlParameter { Value = input.District!, NpgsqlDbType = NpgsqlDbType.Text });
+        register.Parameters.Add(new NpgsqlParameter { Value = input.Block!, NpgsqlDbType = NpgsqlDbType.Text });
+        register.Parameters.Add(new NpgsqlParameter { Value = input.Parcel!, NpgsqlDbType = NpgsqlDbType.Text });
+        register.Parameters.Add(new NpgsqlParameter { Value = input.AttributesJson ?? "{}", NpgsqlDbType = NpgsqlDbType.Text });
+        register.Parameters.Add(new NpgsqlParameter { Value = candidate.Ewkb, NpgsqlDbType = NpgsqlDbType.Bytea });
+        register.Parameters.Add(new NpgsqlParameter { Value = surveyor, NpgsqlDbType = NpgsqlDbType.Text });
+        register.Parameters.Add(new NpgsqlParameter { Value = (object?)input.SourcesJson ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        register.Parameters.Add(new NpgsqlParameter { Value = snapM });
+        register.Parameters.Add(new NpgsqlParameter { Value = RegistrationRules.OverlapToleranceM2 });
+        register.Parameters.Add(new NpgsqlParameter { Value = RegistrationRules.MinAreaM2 });
+        register.Parameters.Add(new NpgsqlParameter { Value = RegistrationRules.MaxAreaM2 });
+        register.Parameters.Add(new NpgsqlParameter { Value = lockNames ?? [$"code:{code}"], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        batch.BatchCommands.Add(register);
+
+        Dictionary<string, object?>? snap = null;
+        long id;
+        int version;
+        await using (var reader = await batch.ExecuteReaderAsync(ct))
+        {
+            for (var i = 0; i < (first?.Count ?? 0); i++) await reader.NextResultAsync(ct);
+            await reader.ReadAsync(ct);
+            if (reader.GetBoolean(0)) (candidate, snap) = RegistrationRules.ReadSnap(reader, 1, candidate, snapM);
+            if (RegistrationRules.ReadCheck(reader, 7, input.City!, input.District!, code) is { } problem)
+                return (null, problem);
+            if (reader.IsDBNull(12))
+                throw new InvalidOperationException($"um_register_property refused {code} on a rule the service accepts.");
+            (id, version) = (reader.GetInt64(12), reader.GetInt32(13));
+        }
+        await AddRightsAsync(conn, tx, cityId, id, input.Rights, ct);
         return (new Registered(id, version, code, candidate.Repair, snap), null);
     }
 
@@ -82,8 +113,7 @@ public static class PropertyWrites
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await AuditLog.BeginAsync(conn, user.Login, ct);
-        await LockAreaAsync(conn, tx, cityId, candidate!.Ewkb, snapM, [$"code:{CodeOf(cityCode, input)}"], ct);
-        var (registered, problem) = await WriteNewAsync(conn, tx, cityId, cityCode, input, candidate, snapM, user.Id.ToString(), ct);
+        var (registered, problem) = await WriteNewAsync(conn, tx, cityId, cityCode, input, candidate!, snapM, user.Id.ToString(), ct);
         if (problem is not null) return (null, problem);
         await tx.CommitAsync(ct);
         return (registered, null);
@@ -113,7 +143,23 @@ public static class PropertyWrites
     public static async Task AddRightAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long propertyId, RightInput right,
         DateTimeOffset? until, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand(RightSql, conn, tx);
+        await using var batch = new NpgsqlBatch(conn, tx) { BatchCommands = { RightCommand(cityId, propertyId, right, until) } };
+        await batch.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The rights of a new registration (parties and rights, valid from now until closed), in one round trip.</summary>
+    private static async Task AddRightsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, long propertyId, IReadOnlyList<RightInput> rights,
+        CancellationToken ct)
+    {
+        if (rights.Count == 0) return;
+        await using var batch = new NpgsqlBatch(conn, tx);
+        foreach (var right in rights) batch.BatchCommands.Add(RightCommand(cityId, propertyId, right, null));
+        await batch.ExecuteNonQueryAsync(ct);
+    }
+
+    private static NpgsqlBatchCommand RightCommand(int cityId, long propertyId, RightInput right, DateTimeOffset? until)
+    {
+        var cmd = new NpgsqlBatchCommand(RightSql);
         cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
         cmd.Parameters.Add(new NpgsqlParameter { Value = right.PartyKind, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = right.PartyName, NpgsqlDbType = NpgsqlDbType.Text });
@@ -122,7 +168,7 @@ public static class PropertyWrites
         cmd.Parameters.Add(new NpgsqlParameter { Value = right.Kind, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = right.Share, NpgsqlDbType = NpgsqlDbType.Numeric });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)until ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        await cmd.ExecuteNonQueryAsync(ct);
+        return cmd;
     }
 
     /// <summary>Locks the grid cells the geometry's box touches (and the names) for this transaction; the city lock is

@@ -103,19 +103,26 @@ public static class RegistrationRules
         cmd.Parameters.Add(new NpgsqlParameter { Value = toleranceM });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return (candidate, null);
-        var moved = !reader.IsDBNull(0);
+        return ReadSnap(reader, 0, candidate, toleranceM);
+    }
+
+    /// <summary>A snap row (columns from <paramref name="at"/> on: snapped EWKB or null, neighbours, largest shift,
+    /// vertices before and after, valid) as the candidate to check and store, and the report of what snapped.</summary>
+    internal static (Candidate Candidate, Dictionary<string, object?> Report) ReadSnap(NpgsqlDataReader reader, int at, Candidate candidate, double toleranceM)
+    {
+        var moved = !reader.IsDBNull(at);
         var report = new Dictionary<string, object?>
         {
             ["method"] = "ST_Snap",
             ["toleranceM"] = toleranceM,
-            ["neighbours"] = (string[])reader.GetValue(1),
+            ["neighbours"] = (string[])reader.GetValue(at + 1),
             ["snapped"] = moved,
-            ["maxShiftM"] = Math.Round(reader.GetDouble(2), 3),
-            ["verticesBefore"] = reader.GetInt32(3),
-            ["verticesAfter"] = reader.GetInt32(4),
+            ["maxShiftM"] = Math.Round(reader.GetDouble(at + 2), 3),
+            ["verticesBefore"] = reader.GetInt32(at + 3),
+            ["verticesAfter"] = reader.GetInt32(at + 4),
         };
-        if (!reader.GetBoolean(5)) report["skipped"] = "Snapping would make the parcel invalid; it was kept as drawn.";
-        return (moved ? candidate with { Ewkb = (byte[])reader.GetValue(0) } : candidate, report);
+        if (!reader.GetBoolean(at + 5)) report["skipped"] = "Snapping would make the parcel invalid; it was kept as drawn.";
+        return (moved ? candidate with { Ewkb = (byte[])reader.GetValue(at) } : candidate, report);
     }
 
     /// <summary>Checks district, area, overlaps and code in the caller's transaction; null when every rule holds.</summary>
@@ -132,18 +139,25 @@ public static class RegistrationRules
         cmd.Parameters.Add(new NpgsqlParameter { Value = OverlapToleranceM2 });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
-        if (!reader.GetBoolean(0))
+        return ReadCheck(reader, 0, citySlug, district, code);
+    }
+
+    /// <summary>A rules row (columns from <paramref name="at"/> on: district exists, inside it, area in m², conflicts as
+    /// JSON, code taken) as the first rule it breaks, or null when every rule holds.</summary>
+    internal static RuleProblem? ReadCheck(NpgsqlDataReader reader, int at, string citySlug, string district, string code)
+    {
+        if (!reader.GetBoolean(at))
             return RuleProblem.Unprocessable("district-not-found", "Unknown district",
                 $"{citySlug} has no district '{district}'.");
-        if (!reader.GetBoolean(1))
+        if (!reader.GetBoolean(at + 1))
             return RuleProblem.Unprocessable("outside-district", "Outside its district",
                 $"The parcel is not inside district {citySlug}:{district} (1 m tolerance).");
-        var area = reader.GetDouble(2);
+        var area = reader.GetDouble(at + 2);
         if (area is < MinAreaM2 or > MaxAreaM2)
             return RuleProblem.Unprocessable("implausible-area", "Implausible area",
                 string.Create(CultureInfo.InvariantCulture, $"The parcel's area is {area:0.##} m²; a parcel must have between {MinAreaM2:0} m² and {MaxAreaM2:0} m²."),
                 new Dictionary<string, object?> { ["areaM2"] = Math.Round(area, 2) });
-        using var conflicts = JsonDocument.Parse(reader.GetString(3));
+        using var conflicts = JsonDocument.Parse(reader.GetString(at + 3));
         if (conflicts.RootElement.GetArrayLength() > 0)
         {
             var list = string.Join("; ", conflicts.RootElement.EnumerateArray().Select(c =>
@@ -156,7 +170,7 @@ public static class RegistrationRules
                     ["location"] = conflicts.RootElement[0].GetProperty("overlap").GetString(),
                 });
         }
-        if (reader.GetBoolean(4))
+        if (reader.GetBoolean(at + 4))
             return RuleProblem.Unprocessable("code-taken", "Code already used",
                 $"The code {code} is already used in {citySlug}; codes are never reused.");
         return null;
