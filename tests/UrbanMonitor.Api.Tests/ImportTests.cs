@@ -476,7 +476,12 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
                 SELECT string_agg(pg_get_indexdef(indexrelid), '; ' ORDER BY indexrelid::regclass::text) FROM pg_index
                 WHERE indrelid IN ('properties'::regclass, 'property_versions'::regclass) AND indisvalid
                 """;
+            const string Constraints = """
+                SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated, '; ' ORDER BY conname) FROM pg_constraint
+                WHERE conrelid IN ('properties'::regclass, 'property_versions'::regclass)
+                """;
             var indexesBefore = await db.ScalarAsync<string>(Indexes);
+            var constraintsBefore = await db.ScalarAsync<string>(Constraints);
             var again = await runner.PrepareAsync(request, file, ct);
             await runner.RunAsync(again, null, ct);
             Assert.Equal("succeeded", await db.ScalarAsync<string>("SELECT status FROM import_jobs WHERE id = $1", again.JobId));
@@ -484,6 +489,28 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
             Assert.Equal(60_000, await db.ScalarAsync<long>("SELECT count(*) FROM property_versions WHERE version = 1 AND valid_to IS NULL"));
             Assert.Equal(indexesBefore, await db.ScalarAsync<string>(Indexes));
             Assert.Contains("properties_geom_gist", indexesBefore);
+            // Its foreign keys and unique code, dropped for the load, are back and validated.
+            Assert.Equal(constraintsBefore, await db.ScalarAsync<string>(Constraints));
+            Assert.Contains("properties_city_id_code_key UNIQUE (city_id, code) true", constraintsBefore);
+            Assert.Contains("property_versions_city_id_property_id_fkey FOREIGN KEY", constraintsBefore);
+
+            // The same file into a second city takes the ordinary path (the registry is no longer empty): both publish
+            // the same parcels, versions and tile geometries.
+            await db.ScalarAsync<long>("WITH i AS (INSERT INTO cities (slug, code, name, country) VALUES ('kill-two', 'KI2', 'Kill two', 'ZZ') RETURNING 1) SELECT count(*) FROM i");
+            var ordinary = await runner.PrepareAsync(request with { CitySlug = "kill-two" }, file, ct);
+            await runner.RunAsync(ordinary, null, ct);
+            Assert.Equal("succeeded", await db.ScalarAsync<string>("SELECT status FROM import_jobs WHERE id = $1", ordinary.JobId));
+            const string Published = """
+                SELECT substr(p.code, 5), p.district_code, p.block, p.parcel, p.status, p.version, p.attributes, ST_AsEWKB(p.geom), ST_AsEWKB(p.geom3857),
+                       v.version, v.status, v.code = p.code, v.valid_to, v.reason, ST_AsEWKB(v.geom)
+                FROM properties p JOIN cities c ON c.id = p.city_id
+                JOIN property_versions v ON v.city_id = p.city_id AND v.property_id = p.id
+                """;
+            Assert.Equal(0, await db.ScalarAsync<long>($"""
+                SELECT count(*) FROM (({Published} WHERE c.slug = 'kill-city' EXCEPT ALL {Published} WHERE c.slug = 'kill-two')
+                                UNION ALL ({Published} WHERE c.slug = 'kill-two' EXCEPT ALL {Published} WHERE c.slug = 'kill-city')) d
+                """));
+            Assert.Equal(120_000, await db.ScalarAsync<long>("SELECT count(*) FROM property_versions"));
             // The rebuilt GiST index answers a window query as a plain scan does.
             const string Box = "ST_Expand((SELECT ST_Centroid(ST_Extent(geom)) FROM properties), 0.01)";
             var byIndex = await db.ScalarAsync<long>($"SELECT count(*) FROM properties WHERE geom && {Box}");

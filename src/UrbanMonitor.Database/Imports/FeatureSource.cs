@@ -4,7 +4,12 @@ namespace UrbanMonitor.Database.Imports;
 
 /// <summary>One feature read from a file: its position (0-based), attributes as a JSON object text, and its
 /// geometry in the file's CRS, or a parse error instead.</summary>
-public sealed record SourceFeature(long Index, string PropertiesJson, NetTopologySuite.Geometries.Geometry? Geometry, string? ParseError = null);
+public sealed record SourceFeature(long Index, string PropertiesJson, NetTopologySuite.Geometries.Geometry? Geometry, string? ParseError = null)
+{
+    /// <summary>The geometry as EWKB already checked to be well-formed (see <see cref="GeoPackageWkb"/>), copied as is
+    /// instead of <see cref="Geometry"/>; its SRID is written by the import.</summary>
+    public byte[]? Ewkb { get; init; }
+}
 
 /// <summary>An opened, readable upload. Features are read lazily, one at a time, so any file size fits in bounded memory.</summary>
 public abstract class FeatureSource : IDisposable

@@ -68,23 +68,32 @@ public sealed class GeoPackageSource : FeatureSource
         long index = 0;
         var json = new PropertiesJson();
         var props = new Dictionary<string, object?>(StringComparer.Ordinal);
+        var names = Enumerable.Range(0, r.FieldCount).Select(r.GetName).ToArray();
         while (r.Read())
         {
             ct.ThrowIfCancellationRequested();
             props.Clear();
-            for (var i = 0; i < r.FieldCount; i++)
+            for (var i = 0; i < names.Length; i++)
             {
                 if (i == geometryOrdinal) continue;
-                props[r.GetName(i)] = r.IsDBNull(i) ? null : r.GetValue(i) is byte[] ? null : r.GetValue(i); // blobs are not attributes
+                var value = r.GetValue(i);
+                props[names[i]] = value is DBNull or byte[] ? null : value; // blobs are not attributes
             }
             NetTopologySuite.Geometries.Geometry? geometry = null;
             string? error = null;
-            if (r.IsDBNull(geometryOrdinal)) error = "the row has no geometry";
+            var blob = r.IsDBNull(geometryOrdinal) ? null : (byte[])r.GetValue(geometryOrdinal);
+            if (blob is null) error = "the row has no geometry";
+            else if (GeoPackageWkb.ToEwkb(blob) is { } ewkb)
+            {
+                // Well-formed plain WKB: copied as it is, no geometry object built.
+                yield return new SourceFeature(index++, json.Write(props), null) { Ewkb = ewkb };
+                continue;
+            }
             else
             {
                 try
                 {
-                    geometry = reader.Read((byte[])r.GetValue(geometryOrdinal));
+                    geometry = reader.Read(blob);
                     if (geometry.IsEmpty) { geometry = null; error = "the geometry is empty"; }
                 }
                 catch (Exception e) when (e is ArgumentException or InvalidOperationException or ParseException or IndexOutOfRangeException or EndOfStreamException)
