@@ -60,7 +60,7 @@ public sealed class ImportCommand : AsyncCommand<ImportCommand.Settings>
             try
             {
                 job = await runner.PrepareAsync(new ImportRequest(settings.City, settings.Layer, settings.Mode, settings.Crs, options,
-                    settings.Source, settings.Licence, Path.GetFileName(settings.File)), settings.File, cancellationToken);
+                    settings.Source, settings.Licence, Path.GetFileName(settings.File), "cli:" + Environment.UserName), settings.File, cancellationToken);
             }
             catch (ImportRejectedException e)
             {

@@ -384,6 +384,12 @@ public class PropertyImportTests(ImportService s) : IClassFixture<ImportService>
         var job = await s.ImportAsync("/api/cities/mzr-import/layers/properties", file, "application/geo+json");
         Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
         Assert.Equal(157, job.GetProperty("featuresPublished").GetInt64());
+        // The audit log names the user who uploaded the file for each parcel the job wrote, as the job does.
+        var who = job.GetProperty("requestedBy").GetString();
+        Assert.False(string.IsNullOrEmpty(who) || who.StartsWith("db:", StringComparison.Ordinal), who);
+        Assert.Equal(157, await s.Db.ScalarAsync<long>(
+            "SELECT count(*) FROM audit_log a JOIN cities c ON c.id = a.city_id WHERE c.slug = 'mzr-import' AND a.table_name = 'properties' AND a.action = 'insert' AND a.actor = $1",
+            who!));
         Assert.Equal("surveyed", await s.Db.ScalarAsync<string>("SELECT status FROM properties WHERE code = 'MZI-1-15-22'"));
         Assert.Equal(157, await s.Db.ScalarAsync<long>("SELECT count(*) FROM properties p JOIN cities c ON c.id = p.city_id WHERE c.slug = 'mzr-import' AND ST_IsValid(geom)"));
 
@@ -463,7 +469,7 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
                 await w.WriteAsync("]}");
             }
             var runner = new UrbanMonitor.Database.Imports.ImportRunner(db.DataSource);
-            var request = new UrbanMonitor.Database.Imports.ImportRequest("kill-city", "properties");
+            var request = new UrbanMonitor.Database.Imports.ImportRequest("kill-city", "properties", RequestedBy: "cli:surveyor");
             var job = await runner.PrepareAsync(request, file, ct);
             using var kill = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runner.RunAsync(job, null, kill.Token));
@@ -487,6 +493,10 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
             Assert.Equal("succeeded", await db.ScalarAsync<string>("SELECT status FROM import_jobs WHERE id = $1", again.JobId));
             Assert.Equal(60_000, await db.ScalarAsync<long>("SELECT count(*) FROM properties"));
             Assert.Equal(60_000, await db.ScalarAsync<long>("SELECT count(*) FROM property_versions WHERE version = 1 AND valid_to IS NULL"));
+            // The audit log's one summary entry of the bulk publish names who asked for it and the job.
+            Assert.Equal(1, await db.ScalarAsync<long>(
+                "SELECT count(*) FROM audit_log WHERE table_name = 'properties' AND action = 'bulk-insert' AND actor = 'cli:surveyor' AND row_key ->> 'import_job' = $1",
+                again.JobId.ToString()));
             Assert.Equal(indexesBefore, await db.ScalarAsync<string>(Indexes));
             Assert.Contains("properties_geom_gist", indexesBefore);
             // Its foreign keys and unique code, dropped for the load, are back and validated.

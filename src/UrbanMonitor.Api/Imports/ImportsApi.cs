@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using UrbanMonitor.Api.Audit;
 using UrbanMonitor.Api.Auth;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Database.Imports;
@@ -66,7 +67,8 @@ public static class ImportsApi
                 Options: q.Where(kv => !ReservedParameters.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value.ToString(), StringComparer.Ordinal),
                 Source: q["source"].FirstOrDefault(),
                 Licence: q["licence"].FirstOrDefault(),
-                FileName: name);
+                FileName: name,
+                RequestedBy: AuditActor.Of(http.User));
             var job = await runner.PrepareAsync(request, file, ct);
             await queue.EnqueueAsync(job, file, ct);
             keep = true;

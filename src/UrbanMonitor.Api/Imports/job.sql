@@ -6,6 +6,7 @@ SELECT json_build_object(
     'format', j.format,
     'mode', j.mode,
     'fileName', j.file_name,
+    'requestedBy', j.requested_by,
     'crs', 'EPSG:' || j.source_srid,
     'status', j.status,
     'phase', j.phase,

@@ -9,7 +9,8 @@ namespace UrbanMonitor.Database.Imports;
 /// mappings <c>map.&lt;column&gt;=&lt;source attribute&gt;</c>.</param>
 public sealed record ImportRequest(
     string CitySlug, string Layer, string Mode = "all-or-nothing", string? Crs = null,
-    IReadOnlyDictionary<string, string>? Options = null, string? Source = null, string? Licence = null, string? FileName = null);
+    IReadOnlyDictionary<string, string>? Options = null, string? Source = null, string? Licence = null, string? FileName = null,
+    string? RequestedBy = null);
 
 /// <summary>A prepared job: the upload is readable, the city, layer, mode and CRS are known.</summary>
 public sealed record PreparedImport(Guid JobId, int CityId, ImportLayer Layer, int Srid, FeatureSource Source, ImportRequest Request);
@@ -53,8 +54,8 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             var srid = await CrsResolver.ResolveAsync(db, source, request.Crs, ct);
             var id = Guid.NewGuid();
             await using var insert = db.CreateCommand("""
-                INSERT INTO import_jobs (city_id, id, layer, format, mode, file_name, source_srid, options)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                INSERT INTO import_jobs (city_id, id, layer, format, mode, file_name, source_srid, options, requested_by)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 """);
             insert.Parameters.Add(new NpgsqlParameter { Value = cityId });
             insert.Parameters.Add(new NpgsqlParameter { Value = id });
@@ -68,6 +69,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 Value = System.Text.Json.JsonSerializer.Serialize(request.Options ?? new Dictionary<string, string>()),
                 NpgsqlDbType = NpgsqlDbType.Jsonb,
             });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)request.RequestedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             await insert.ExecuteNonQueryAsync(ct);
             return new PreparedImport(id, cityId, layer, srid, source, request);
         }
@@ -516,6 +518,14 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var noJit = new NpgsqlCommand(NoJit, conn, tx)) await noJit.ExecuteNonQueryAsync(ct);
+        // The audit log names who asked for the import and the job, for each row and for a bulk publish's summary.
+        await using (var who = new NpgsqlCommand(
+            "SELECT set_config('urbanmonitor.actor', coalesce($1, ''), true), set_config('urbanmonitor.import_job', $2, true)", conn, tx))
+        {
+            who.Parameters.Add(new NpgsqlParameter { Value = (object?)job.Request.RequestedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            who.Parameters.Add(new NpgsqlParameter { Value = job.JobId.ToString(), NpgsqlDbType = NpgsqlDbType.Text });
+            await who.ExecuteNonQueryAsync(ct);
+        }
         var rebuild = layer.Table == "properties" && read - invalid >= BulkLoadRows
             ? await DeferIndexesAndConstraintsOfEmptyRegistryAsync(conn, tx, ct)
             : [];
