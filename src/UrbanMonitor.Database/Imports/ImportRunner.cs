@@ -1,6 +1,7 @@
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
+using UrbanMonitor.Database.Audit;
 
 namespace UrbanMonitor.Database.Imports;
 
@@ -517,14 +518,16 @@ public sealed class ImportRunner(NpgsqlDataSource db)
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await using (var noJit = new NpgsqlCommand(NoJit, conn, tx)) await noJit.ExecuteNonQueryAsync(ct);
-        // The audit log names who asked for the import and the job, for each row and for a bulk publish's summary.
-        await using (var who = new NpgsqlCommand(
-            "SELECT set_config('urbanmonitor.actor', coalesce($1, ''), true), set_config('urbanmonitor.import_job', $2, true)", conn, tx))
+        // One round trip: no JIT, and the audit log names who asked for the import (else the database user) and the job,
+        // for each row and for a bulk publish's summary.
+        await using (var setup = new NpgsqlBatch(conn, tx))
         {
-            who.Parameters.Add(new NpgsqlParameter { Value = (object?)job.Request.RequestedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            who.Parameters.Add(new NpgsqlParameter { Value = job.JobId.ToString(), NpgsqlDbType = NpgsqlDbType.Text });
-            await who.ExecuteNonQueryAsync(ct);
+            setup.BatchCommands.Add(new NpgsqlBatchCommand(NoJit));
+            if (job.Request.RequestedBy is { } requestedBy) setup.BatchCommands.Add(AuditLog.ActorCommand(requestedBy));
+            var jobName = new NpgsqlBatchCommand("SELECT set_config('urbanmonitor.import_job', $1, true)");
+            jobName.Parameters.Add(new NpgsqlParameter { Value = job.JobId.ToString() });
+            setup.BatchCommands.Add(jobName);
+            await setup.ExecuteNonQueryAsync(ct);
         }
         var rebuild = layer.Table == "properties" && read - invalid >= BulkLoadRows
             ? await DeferIndexesAndConstraintsOfEmptyRegistryAsync(conn, tx, ct)
