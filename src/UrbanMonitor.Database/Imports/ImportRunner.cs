@@ -471,13 +471,9 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         if (invalid == read) { await FailAsync(job.JobId, $"All {read} features are invalid; nothing was published. See the report."); return; }
 
         var layer = job.Layer;
-        var geometry = layer.Family switch
-        {
-            GeometryFamily.Point => "ST_Force2D(CASE WHEN $2 = 4326 THEN s.geom ELSE ST_Transform(s.geom, 4326) END)",
-            GeometryFamily.Line => "ST_Multi(ST_Force2D(CASE WHEN $2 = 4326 THEN s.geom ELSE ST_Transform(s.geom, 4326) END))",
-            GeometryFamily.Any => "ST_Force2D(CASE WHEN $2 = 4326 THEN s.geom ELSE ST_Transform(s.geom, 4326) END)",
-            _ => "ST_Multi(ST_Force2D(CASE WHEN $2 = 4326 THEN s.geom ELSE ST_Transform(s.geom, 4326) END))",
-        };
+        // In lon/lat and 2D; lines and polygons as their Multi- form, points and mixed layers as they are.
+        const string LonLat = "ST_Force2D(CASE WHEN $2 = 4326 THEN s.geom ELSE ST_Transform(s.geom, 4326) END)";
+        var geometry = layer.Family is GeometryFamily.Point or GeometryFamily.Any ? LonLat : $"ST_Multi({LonLat})";
         var names = string.Join(", ", columns.Select(c => c.Column.Column));
         var values = string.Join(", ", columns.Select((c, i) =>
         {

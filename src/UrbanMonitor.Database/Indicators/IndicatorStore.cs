@@ -37,16 +37,16 @@ public static class IndicatorStore
         var shared = new SharedRows();
         var catalogue = IndicatorEngine.Catalogue;
         // 11.2.1 first: along the streets it may (re)build the city's street graph, the longest single step.
-        var order = catalogue.OrderBy(d => d.Code == "11.2.1" ? 0 : 1).ToList();
+        var order = catalogue.Select((d, i) => (Definition: d, Index: i)).OrderBy(x => x.Definition.Code == "11.2.1" ? 0 : 1).ToList();
         var computed = new IReadOnlyDictionary<string, Explanation>[catalogue.Count];
         var done = 0;
         progress?.Report(new(0, catalogue.Count, $"computing {catalogue.Count} indicators for the city and {city.Districts.Count} districts"));
         await Parallel.ForEachAsync(order, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel ?? Math.Min(Environment.ProcessorCount, 4)), CancellationToken = ct },
-            async (d, token) =>
+            async (x, token) =>
             {
                 var clock = Stopwatch.StartNew();
-                computed[IndexOf(catalogue, d)] = await IndicatorEngine.ExplainEveryScopeAsync(db, d, city, shared, token);
-                progress?.Report(new(Interlocked.Increment(ref done), catalogue.Count, d.Code, clock.Elapsed));
+                computed[x.Index] = await IndicatorEngine.ExplainEveryScopeAsync(db, x.Definition, city, shared, token);
+                progress?.Report(new(Interlocked.Increment(ref done), catalogue.Count, x.Definition.Code, clock.Elapsed));
             });
         var results = computed.SelectMany(c => c.Values.Select(e => e.Result)).ToList();
         var write = Stopwatch.StartNew();
@@ -66,15 +66,9 @@ public static class IndicatorStore
         return results.Count;
     }
 
-    private static int IndexOf(IReadOnlyList<IndicatorDefinition> list, IndicatorDefinition d)
-    {
-        for (var i = 0; i < list.Count; i++) if (ReferenceEquals(list[i], d)) return i;
-        throw new ArgumentException($"{d.Code} is not in the catalogue.", nameof(d));
-    }
-
-    // Writes (replaces) many results with one INSERT … SELECT from arrays, so the tile triggers on indicator_results
-    // fire once per statement and announce each indicator's changed districts together.
-    private static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, int cityId, IReadOnlyList<IndicatorResult> results, CancellationToken ct)
+    // Writes (replaces) results with one INSERT … SELECT from arrays, so the tile triggers on indicator_results fire once
+    // per statement and announce each indicator's changed districts together (the full recompute's thousands, or one).
+    private static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, int cityId, IReadOnlyList<IndicatorResult> results, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("""
             INSERT INTO indicator_results (city_id, district_code, code, value, unit, reason, method, method_version, inputs, provenance, computed_at)
@@ -171,25 +165,7 @@ public static class IndicatorStore
     /// <summary>Writes (replaces) one stored result.</summary>
     public static async Task SaveAsync(NpgsqlDataSource db, int cityId, IndicatorResult result, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand("""
-            INSERT INTO indicator_results (city_id, district_code, code, value, unit, reason, method, method_version, inputs, provenance, computed_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-            ON CONFLICT (city_id, district_code, code) DO UPDATE SET
-                value = EXCLUDED.value, unit = EXCLUDED.unit, reason = EXCLUDED.reason, method = EXCLUDED.method,
-                method_version = EXCLUDED.method_version, inputs = EXCLUDED.inputs, provenance = EXCLUDED.provenance,
-                computed_at = EXCLUDED.computed_at
-            """);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = result.District ?? "" });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = result.Code });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)result.Value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = result.Unit });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)result.Reason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = result.Method });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = result.MethodVersion });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(result.Inputs, Json), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(result.Provenance, Json), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = result.ComputedAt });
-        await cmd.ExecuteNonQueryAsync(ct);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await WriteAsync(conn, null, cityId, [result], ct);
     }
 }
