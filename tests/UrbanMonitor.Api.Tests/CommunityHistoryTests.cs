@@ -117,6 +117,47 @@ public class CommunityHistoryTests(ImportService s) : IClassFixture<ImportServic
     }
 
     [Fact]
+    public async Task EachChangeKeepsTheReasonGivenWithItAndNoLaterChangeInheritsIt()
+    {
+        const string slug = "why-history-city";
+        var council = await CityWithCouncilAsync(slug, "CDC-H4");
+        await OkAsync(await s.Client.PutAsync($"/api/councils/{council}", Body("""{"households": 120, "reason": "recount after the 2026 survey"}"""), Ct));
+        await OkAsync(await s.Client.PutAsync($"/api/councils/{council}", Body("""{"name": "Renamed"}"""), Ct));
+        // A write that changes no field is still an entry of its own, with its reason.
+        await OkAsync(await s.Client.PutAsync($"/api/councils/{council}", Body("""{"name": "Renamed", "reason": "checked, nothing new"}"""), Ct));
+        var entries = (await OkAsync(await s.Client.GetAsync($"/api/councils/{council}/history", Ct))).GetProperty("entries").EnumerateArray().ToArray();
+        Assert.Equal(4, entries.Length);
+        Assert.Equal(JsonValueKind.Null, entries[0].GetProperty("reason").ValueKind);
+        Assert.Equal(["households"], Strings(entries[1].GetProperty("changed")));
+        Assert.Equal("recount after the 2026 survey", entries[1].GetProperty("reason").GetString());
+        Assert.Equal(["name"], Strings(entries[2].GetProperty("changed")));
+        Assert.Equal(JsonValueKind.Null, entries[2].GetProperty("reason").ValueKind);
+        Assert.Equal([], Strings(entries[3].GetProperty("changed")));
+        Assert.Equal("checked, nothing new", entries[3].GetProperty("reason").GetString());
+
+        var project = (await OkAsync(await s.Client.PostAsync($"/api/councils/{council}/projects", Body($$"""
+            {"code": "PW-1", "name": "Lane", "type": "roads", "executingParty": "council", "contractAmount": 500, "geometry": {{Site}}}
+            """), Ct), HttpStatusCode.Created)).GetProperty("id").GetInt64();
+        await OkAsync(await s.Client.PutAsync($"/api/projects/{project}", Body("""{"contractAmount": 650, "reason": "variation order 3: a longer lane"}"""), Ct));
+        await OkAsync(await s.Client.PostAsync($"/api/projects/{project}/disbursements", Body("""{"amount": 100, "paidOn": "2026-05-01"}"""), Ct),
+            HttpStatusCode.Created);
+        using var anonymous = s.Api.CreateClient();
+        var text = await anonymous.GetStringAsync($"/api/projects/{project}/history", Ct);
+        using var doc = JsonDocument.Parse(text);
+        var steps = doc.RootElement.GetProperty("entries").EnumerateArray().ToArray();
+        Assert.Equal(["contract_amount"], Strings(steps[1].GetProperty("changed")));
+        Assert.Equal("variation order 3: a longer lane", steps[1].GetProperty("reason").GetString());
+        Assert.Equal(["disbursed"], Strings(steps[2].GetProperty("changed")));
+        Assert.Equal(JsonValueKind.Null, steps[2].GetProperty("reason").ValueKind);
+        Assert.DoesNotContain("change_reason", text);
+
+        using var tooLong = await s.Client.PutAsync($"/api/projects/{project}", Body($$"""{"name": "Lane 2", "reason": "{{new string('x', 2001)}}"}"""), Ct);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, tooLong.StatusCode);
+        Assert.Equal("application/problem+json", tooLong.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("Lane", (await OkAsync(await s.Client.GetAsync($"/api/projects/{project}", Ct))).GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task AProjectPublishedInABulkStatementStartsItsHistoryFromItsFirstState()
     {
         const string slug = "bulk-history-city";

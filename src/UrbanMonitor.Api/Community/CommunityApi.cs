@@ -81,13 +81,13 @@ public static class CommunityApi
             .WithSummary("One council: composition and the rules it breaks, its latest action plan and projects; members' names for staff only. ?at=<RFC 3339 time or date>: the council's own fields as they were then")
             .ProducesProblem(400).ProducesProblem(404);
         g.MapGet("/api/councils/{id:long}/history", CouncilHistory).WithName("GetCouncilHistory")
-            .WithSummary("Every change of a council, oldest first: when, the fields changed and the state left; who for staff only").ProducesProblem(404);
+            .WithSummary("Every change of a council, oldest first: when, why (when given), the fields changed and the state left; who for staff only").ProducesProblem(404);
         g.MapPut("/api/councils/{id:long}", UpdateCouncil).RequireAuthorization().WithName("UpdateCouncil")
-            .WithSummary("Change a council ({name?, electedOn?, status?: active|dissolved, gozar?, households?, geometry?})").ProducesProblem(403).ProducesProblem(422);
+            .WithSummary("Change a council ({name?, electedOn?, status?: active|dissolved, gozar?, households?, geometry?, reason?}); the reason is kept in its history").ProducesProblem(403).ProducesProblem(422);
         g.MapPost("/api/councils/{id:long}/members", AddMember).RequireAuthorization().WithName("AddCouncilMember")
             .WithSummary("Add a member ({name, sex: female|male, displaced, role, joinedOn?})").ProducesProblem(403).ProducesProblem(422);
         g.MapPut("/api/councils/{id:long}/members/{memberId:long}", UpdateMember).RequireAuthorization().WithName("UpdateCouncilMember")
-            .WithSummary("Change a member ({role?, displaced?, leftOn?}); a member who leaves keeps their record").ProducesProblem(403).ProducesProblem(422);
+            .WithSummary("Change a member ({role?, displaced?, leftOn?, reason?}); a member who leaves keeps their record; the reason goes in the council's history when its composition changes").ProducesProblem(403).ProducesProblem(422);
         g.MapPost("/api/councils/{id:long}/plans", AddPlan).RequireAuthorization().WithName("AddActionPlan")
             .WithSummary("Adopt an action plan ({adoptedOn, needs: [most pressing first], notes?}); the latest plan is the council's")
             .ProducesProblem(403).ProducesProblem(422);
@@ -98,9 +98,9 @@ public static class CommunityApi
             .WithSummary("One project: money, status history, jobs, social audits; contractor and payments for staff only. ?at=<RFC 3339 time or date>: its money, status and jobs as they were then")
             .ProducesProblem(400).ProducesProblem(404);
         g.MapGet("/api/projects/{id:long}/history", ProjectHistory).WithName("GetProjectHistory")
-            .WithSummary("Every change of a project, oldest first: when, the fields changed (status with its reason) and the state left; who for staff only").ProducesProblem(404);
+            .WithSummary("Every change of a project, oldest first: when, why (when given), the fields changed (status with its reason) and the state left; who for staff only").ProducesProblem(404);
         g.MapPut("/api/projects/{id:long}", UpdateProject).RequireAuthorization().WithName("UpdateProject")
-            .WithSummary("Change a project ({name?, contractAmount?, status?, reason?, beneficiaries?, personDays?, womenPersonDays?, geometry?}); a status step back needs a reason")
+            .WithSummary("Change a project ({name?, contractAmount?, status?, reason?, beneficiaries?, personDays?, womenPersonDays?, geometry?}); a status step back needs a reason; any change's reason is kept in its history")
             .ProducesProblem(403).ProducesProblem(422);
         g.MapPost("/api/projects/{id:long}/disbursements", AddDisbursement).RequireAuthorization().WithName("AddDisbursement")
             .WithSummary("Record a payment ({amount, paidOn, tranche?}); never more in total than the contract (422 disbursement-over-contract)")
@@ -269,6 +269,16 @@ public static class CommunityApi
         await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         if (await ProjectRowAsync(conn, tx, id, ct) is not { } row) return NoProject(id);
         return MayEdit(http.User, row.Council.Slug, row.Council.District, row.Council.Code) ?? await work(conn, tx, row);
+    }
+
+    /// <summary>Names why this write is made, in its transaction: migration 0141 copies it into the council or project
+    /// row the write changes, so that change's history entry carries it. Nothing when no reason was given.</summary>
+    private static async Task SayWhyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string? reason, CancellationToken ct)
+    {
+        if (reason is null) return;
+        await using var cmd = new NpgsqlCommand("SELECT set_config('urbanmonitor.reason', $1, true)", conn, tx);
+        cmd.Parameters.Add(Param(reason, NpgsqlDbType.Text));
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     private static IResult NoCouncil(long id) => P.Problem(404, CouncilNotFound, "Council not found", $"There is no council {id}.");
@@ -449,6 +459,7 @@ public static class CommunityApi
         var households = input.Int("households");
         var gozar = input.Has("gozar") ? input.Text("gozar", 32) ?? "" : null;
         var geometry = input.Geometry(false);
+        var reason = input.Text("reason", 2000);
         if (input.Problems.Count > 0) return Invalid("Invalid council", input.Problems);
         byte[]? ewkb = null;
         if (geometry is not null)
@@ -458,6 +469,7 @@ public static class CommunityApi
         }
         return await InCouncilAsync(id, http, db, ct, async (conn, tx, row) =>
         {
+            await SayWhyAsync(conn, tx, reason, ct);
             await using var cmd = new NpgsqlCommand(CouncilUpdateSql, conn, tx);
             cmd.Parameters.Add(new NpgsqlParameter { Value = id });
             cmd.Parameters.Add(Param(name, NpgsqlDbType.Text));
@@ -509,9 +521,11 @@ public static class CommunityApi
         var role = input!.OneOf("role", MemberRoles);
         var displaced = input.Bool("displaced");
         var left = input.Date("leftOn");
+        var reason = input.Text("reason", 2000);
         if (input.Problems.Count > 0) return Invalid("Invalid member", input.Problems);
         return await InCouncilAsync(id, http, db, ct, async (conn, tx, row) =>
         {
+            await SayWhyAsync(conn, tx, reason, ct);
             await using var cmd = new NpgsqlCommand("""
                 UPDATE council_members SET role = coalesce($3, role), displaced = coalesce($4, displaced), left_on = coalesce($5, left_on)
                 WHERE city_id = $1 AND council_id = $2 AND id = $6 RETURNING id
@@ -656,6 +670,7 @@ public static class CommunityApi
             if (amount is { } a && a < row.Disbursed)
                 return P.Unprocessable(OverContract, "Contract below what was paid",
                     string.Create(CultureInfo.InvariantCulture, $"Project {row.Code} has already been paid {row.Disbursed:0.00}; the contract amount cannot go down to {a:0.00}."));
+            await SayWhyAsync(conn, tx, reason, ct);
             await using var cmd = new NpgsqlCommand(ProjectUpdateSql, conn, tx);
             cmd.Parameters.Add(new NpgsqlParameter { Value = id });
             cmd.Parameters.Add(Param(name, NpgsqlDbType.Text));
