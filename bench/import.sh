@@ -48,7 +48,7 @@ for fmt in geojson gpkg; do
   [ "$n_ogr" = "$N" ] && [ "$n_svc" = "$N" ] || um_die "import benchmark: expected $N rows, ogr2ogr loaded $n_ogr and the service $n_svc"
 done
 um_say "import: the floor under it (the registry's work, step by step, on the rows just imported)"
-FLOOR=$(bench_psql -d bench_imp -f bench/import_floor.sql)
+FLOOR=$(bench_psql -d bench_imp -v n="$N" -f bench/import_floor.sql)
 bench_psql -d postgres -c "DROP DATABASE IF EXISTS bench_ogr WITH (FORCE)" -c "DROP DATABASE IF EXISTS bench_imp WITH (FORCE)" -c "DROP DATABASE IF EXISTS bench_gen WITH (FORCE)" >/dev/null
 
 rate() { echo "scale=0; $N / $1" | bc; }
@@ -78,6 +78,7 @@ ratio() { echo "scale=2; $2 / $1" | bc; }   # service throughput / reference thr
   echo "$FLOOR"
   echo
   registry=$(echo "$FLOOR" | sed -n "s/.*the registry's rows in all.*\*\*\([0-9.]*\)\*\* |$/\1/p")
+  [ -n "$registry" ] || um_die "import benchmark: no total in the floor's table"
   echo "Split perfectly over both cores, with reading the file costing nothing, this work alone would take $(echo "scale=2; $registry / 2" | bc) s;"
   echo "the whole ogr2ogr run took ${OGR[gpkg]} s from the GeoPackage and ${OGR[geojson]} s from the GeoJSON."
 } | bench_write import

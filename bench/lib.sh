@@ -59,9 +59,10 @@ bench_write() {
   } > "$ROOT/bench/results/$1.md"
 }
 
-# CPU time used by the whole machine so far, in hundredths of a second (user, nice, system, irq, softirq, steal):
-# the difference around a run counts the client and every PostgreSQL process it kept busy.
-bench_cpu() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+# CPU time used by the whole machine so far, in hundredths of a second (user, nice, system, irq, softirq): the
+# difference around a run counts the client and every PostgreSQL process it kept busy. printf: awk may print a large
+# sum in exponent notation, which bc cannot read.
+bench_cpu() { awk '/^cpu / {printf "%.0f\n", $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 bench_cpu_seconds() { echo "scale=1; ($(bench_cpu) - $1) / 100" | bc; }
 
 # Peak RSS in MB of a command (GNU time), its stdout/stderr passed through; sets BENCH_RSS_MB and BENCH_SECONDS.

@@ -87,7 +87,7 @@ public static class CommunityApi
         g.MapPost("/api/councils/{id:long}/members", AddMember).RequireAuthorization().WithName("AddCouncilMember")
             .WithSummary("Add a member ({name, sex: female|male, displaced, role, joinedOn?})").ProducesProblem(403).ProducesProblem(422);
         g.MapPut("/api/councils/{id:long}/members/{memberId:long}", UpdateMember).RequireAuthorization().WithName("UpdateCouncilMember")
-            .WithSummary("Change a member ({role?, displaced?, leftOn?, reason?}); a member who leaves keeps their record; the reason goes in the council's history when its composition changes").ProducesProblem(403).ProducesProblem(422);
+            .WithSummary("Change a member ({role?, displaced?, leftOn?}); a member who leaves keeps their record").ProducesProblem(403).ProducesProblem(422);
         g.MapPost("/api/councils/{id:long}/plans", AddPlan).RequireAuthorization().WithName("AddActionPlan")
             .WithSummary("Adopt an action plan ({adoptedOn, needs: [most pressing first], notes?}); the latest plan is the council's")
             .ProducesProblem(403).ProducesProblem(422);
@@ -100,7 +100,7 @@ public static class CommunityApi
         g.MapGet("/api/projects/{id:long}/history", ProjectHistory).WithName("GetProjectHistory")
             .WithSummary("Every change of a project, oldest first: when, why (when given), the fields changed (status with its reason) and the state left; who for staff only").ProducesProblem(404);
         g.MapPut("/api/projects/{id:long}", UpdateProject).RequireAuthorization().WithName("UpdateProject")
-            .WithSummary("Change a project ({name?, contractAmount?, status?, reason?, beneficiaries?, personDays?, womenPersonDays?, geometry?}); a status step back needs a reason; any change's reason is kept in its history")
+            .WithSummary("Change a project ({name?, contractAmount?, status?, reason?, beneficiaries?, personDays?, womenPersonDays?, geometry?}); a status step back needs a reason; the reason of any change is kept in its history (with a status, it is also the status's reason)")
             .ProducesProblem(403).ProducesProblem(422);
         g.MapPost("/api/projects/{id:long}/disbursements", AddDisbursement).RequireAuthorization().WithName("AddDisbursement")
             .WithSummary("Record a payment ({amount, paidOn, tranche?}); never more in total than the contract (422 disbursement-over-contract)")
@@ -272,7 +272,8 @@ public static class CommunityApi
     }
 
     /// <summary>Names why this write is made, in its transaction: migration 0141 copies it into the council or project
-    /// row the write changes, so that change's history entry carries it. Nothing when no reason was given.</summary>
+    /// row the write changes, so that change's history entry carries it, public like a project's status reason (member
+    /// changes take none: the council's public history must not carry words about a person). Nothing when none given.</summary>
     private static async Task SayWhyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string? reason, CancellationToken ct)
     {
         if (reason is null) return;
@@ -521,11 +522,9 @@ public static class CommunityApi
         var role = input!.OneOf("role", MemberRoles);
         var displaced = input.Bool("displaced");
         var left = input.Date("leftOn");
-        var reason = input.Text("reason", 2000);
         if (input.Problems.Count > 0) return Invalid("Invalid member", input.Problems);
         return await InCouncilAsync(id, http, db, ct, async (conn, tx, row) =>
         {
-            await SayWhyAsync(conn, tx, reason, ct);
             await using var cmd = new NpgsqlCommand("""
                 UPDATE council_members SET role = coalesce($3, role), displaced = coalesce($4, displaced), left_on = coalesce($5, left_on)
                 WHERE city_id = $1 AND council_id = $2 AND id = $6 RETURNING id

@@ -1,8 +1,9 @@
 -- Why a council or project changed (issue 13's history: who, when and why). A write that gives a reason names it in
 -- its transaction (urbanmonitor.reason, as urbanmonitor.actor names who); this trigger copies it into the row, so the
 -- audit log's after-image of that write carries it and the history shows it beside the fields it changed. Every write
--- sets it again (no reason: NULL), so a later write never inherits an earlier one's reason; a council's recount of
--- its members, made by a trigger in the member's write, takes that write's reason.
+-- sets it again (no reason: NULL), so a later write never inherits an earlier one's reason. The service takes a
+-- reason with a PUT of a council or a project, not of a member: the history is public, and a member's reason would
+-- be words about a person (a council's recount of its members runs in the member's write, so it has no reason).
 -- A project's status_reason (0080) stays: the reason of its last status move, shown with the project.
 ALTER TABLE councils ADD COLUMN change_reason text;
 ALTER TABLE projects ADD COLUMN change_reason text;

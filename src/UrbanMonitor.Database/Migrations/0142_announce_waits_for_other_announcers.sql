@@ -3,10 +3,14 @@
 -- taken by the first instance's announcer returned at once, and answered 201 before the first had bumped the layer's
 -- version: a client reading TileJSON after the 201 could see the old version. Now, when the function returns, every
 -- change committed before it was called has been announced, by this caller or by one it waited for; that holds with
--- any number of service instances. Waits are short (an announcement is one short transaction) and cannot deadlock:
--- callers lock the queued rows in id order, and only then any layer's version.
+-- any number of service instances. Waits are short (an announcement is one short transaction). Announcers cannot
+-- deadlock with each other: they lock the queued rows in id order, and only then layers' versions, in layer order
+-- (the order a writer's commit-time flush of several layers takes them in is its queue's; should that ever cross an
+-- announcer, PostgreSQL cancels one, the service logs it and its next sweep announces the rest). lock_timeout bounds
+-- the wait behind a session that took queued rows and stalls (say, um_announce_pending called in an open psql
+-- transaction): the call then fails, is logged, and the sweep retries; the registration's commit stands.
 CREATE OR REPLACE FUNCTION um_announce_pending() RETURNS integer LANGUAGE plpgsql
-SET jit = off SET max_parallel_workers_per_gather = 0 AS $$
+SET jit = off SET max_parallel_workers_per_gather = 0 SET lock_timeout = '10s' AS $$
 DECLARE
     r record;
     n integer := 0;
@@ -29,6 +33,7 @@ BEGIN
                                                            max((b ->> 2)::float8), max((b ->> 3)::float8)))
                 FROM boxes x WHERE x.layer = l.layer) AS extent
         FROM (SELECT layer, bool_or(everything) AS everything FROM taken GROUP BY layer) l
+        ORDER BY l.layer
     LOOP
         PERFORM um_layer_announce(r.layer, r.everything,
                                   CASE WHEN r.boxes > 32 THEN '[]'::jsonb ELSE r.old_boxes END,
