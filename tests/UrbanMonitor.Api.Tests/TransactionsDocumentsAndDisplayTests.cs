@@ -126,4 +126,35 @@ public partial class TransactionsTests
             .EnumerateArray().Select(f => f.GetProperty("properties").GetProperty("outcome").GetString()!);
         Assert.Equal(["registered", "held", "registered"], outcomes);
     }
+
+    [Fact]
+    public async Task AClosedDisplayPeriodKeepsShowingItsClaimantsAndNeverTheNamesOfWhoeverBuysTheParcelLater()
+    {
+        service.Require();
+        var spot = service.FreeSpot();
+        var id = await PropertyAsync(service, spot, "1201", "Displayed Claimant", upTo: "verified");
+        using var officer = service.Client(Officer);
+        using var supervisor = service.Client(Supervisor);
+        var area = JsonDocument.Parse(Square(spot, 40, -20, -20)).RootElement;
+        var displayId = (await OkAsync(await officer.PostAsync("/api/displays", Json(new { city = "mazar-e-sharif", area, days = 1 }), Ct), HttpStatusCode.Created))
+            .GetProperty("id").GetInt64();
+        // The period has run (the database's clock, which the rights' times come from too), then the claim is registered.
+        Assert.Equal(displayId, await service.Db.ScalarAsync<long>(
+            "UPDATE display_periods SET starts_at = starts_at - interval '2 days', ends_at = now() - interval '1 second' WHERE id = $1 RETURNING id", displayId));
+        await OkAsync(await supervisor.PostAsync($"/api/displays/{displayId}/close", null, Ct));
+
+        // Later the registered owner sells: the buyer was never a claimant of that display and is not shown publicly.
+        var deed = await DocumentAsync(service, $"property:{id}", Pdf("sale deed"));
+        await ApplyAsync(id, new { kind = "sale", documentId = deed, open = new[] { new { party = new { kind = "person", name = "Later Buyer", idDocument = "TZ-1201B" }, share = 1 } } });
+        Assert.Contains("Later Buyer", await RightsAsync(supervisor, id));
+
+        var anonymous = service.Client();
+        var geojson = await anonymous.GetStringAsync($"/api/displays/{displayId}/claims", Ct);
+        var claimants = JsonDocument.Parse(geojson).RootElement.GetProperty("features")[0].GetProperty("properties").GetProperty("claimants");
+        Assert.Equal(["Displayed Claimant"], claimants.EnumerateArray().Select(c => c.GetString()!));
+        var page = await anonymous.GetStringAsync($"/displays/{displayId}", Ct);
+        Assert.Contains("Displayed Claimant", page);
+        Assert.DoesNotContain("Later Buyer", page);
+        Assert.DoesNotContain("Later Buyer", geojson);
+    }
 }
