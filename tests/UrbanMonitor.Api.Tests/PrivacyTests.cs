@@ -63,5 +63,41 @@ public class PrivacyTests(MazarRegistrationService service) : IClassFixture<Maza
         Assert.True(checkedBodies >= urls.Count / 2, $"only {checkedBodies} of {urls.Count} outputs answered anonymously: the test would prove little");
     }
 
+    [Fact]
+    public async Task StaffOfAnotherDistrictOrCityReadNoPartiesIdDocumentsOrSourceDocumentsOfAProperty()
+    {
+        service.Require();
+        var spot = service.FreeSpot();
+        var id = await PropertyAsync(service, spot, "8803", "Farzana Otherdistrictmarker");
+        var secrets = new[] { "Otherdistrictmarker", "TZ-8803" };
+        var urls = new[]
+        {
+            $"/api/properties/{id}", $"/api/properties/{id}/history",
+            "/api/properties/search?code=MZR-1-77-8803", "/api/properties/search?name=Otherdistrictmarker",
+        };
+
+        // The property's own district's staff see the holder (the marker is really there to be leaked).
+        using var own = service.Client(Officer);
+        Assert.Contains("Otherdistrictmarker", await own.GetStringAsync(urls[0], Ct), StringComparison.Ordinal);
+        Assert.Contains("Otherdistrictmarker", await own.GetStringAsync(urls[3], Ct), StringComparison.Ordinal);
+
+        foreach (var token in new[]
+                 {
+                     TestTokens.For("land-officer", "mazar-e-sharif:2"), TestTokens.For("supervisor", "mazar-e-sharif:2"),
+                     TestTokens.For("land-officer", "rio-de-janeiro:013"), TestTokens.For("admin", "rio-de-janeiro:013"),
+                 })
+        {
+            using var other = service.Client(token);
+            foreach (var url in urls)
+            {
+                using var response = await other.GetAsync(url, Ct);
+                var body = await response.Content.ReadAsStringAsync(Ct);
+                Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, $"{url}: {(int)response.StatusCode} {body}");
+                foreach (var secret in secrets)
+                    Assert.False(body.Contains(secret, StringComparison.Ordinal), $"{url} shows '{secret}' to staff of another district");
+            }
+        }
+    }
+
     private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
 }
