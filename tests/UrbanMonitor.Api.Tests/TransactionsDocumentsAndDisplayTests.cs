@@ -157,4 +157,30 @@ public partial class TransactionsTests
         Assert.DoesNotContain("Later Buyer", page);
         Assert.DoesNotContain("Later Buyer", geojson);
     }
+    [Fact]
+    public async Task ATransactionsReasonWhichSpeaksOfItsPartiesStaysWithStaffAndThePublicHistoryNamesOnlyTheTransaction()
+    {
+        service.Require();
+        var id = await PropertyAsync(service, service.FreeSpot(), "1202", "Nazanin Reasonmarker");
+        var certificate = await DocumentAsync(service, $"property:{id}", Pdf("inheritance certificate"));
+        var (transaction, _) = await ApplyAsync(id, new
+        {
+            kind = "inheritance", documentId = certificate, reason = "death of Nazanin Reasonmarker",
+            open = new[] { new { share = 1m, party = new { name = "Heir Of Nazanin", idDocument = "H-1202" } } },
+        });
+        var named = $"inheritance (transaction {transaction.GetProperty("id").GetInt64()})";
+
+        using var staff = service.Client(Supervisor);
+        var full = (await OkAsync(await staff.GetAsync($"/api/properties/{id}/history", Ct))).GetProperty("versions").EnumerateArray().Last();
+        Assert.Equal(named + ": death of Nazanin Reasonmarker", full.GetProperty("reason").GetString());
+        foreach (var reader in new[] { service.Client(), service.Client(TestTokens.For("land-officer", "mazar-e-sharif:2")) })
+        {
+            using (reader)
+            {
+                var body = await reader.GetStringAsync($"/api/properties/{id}/history", Ct);
+                Assert.DoesNotContain("Reasonmarker", body);
+                Assert.Equal(named, JsonDocument.Parse(body).RootElement.GetProperty("versions").EnumerateArray().Last().GetProperty("reason").GetString());
+            }
+        }
+    }
 }
