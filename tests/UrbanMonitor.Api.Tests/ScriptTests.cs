@@ -62,6 +62,8 @@ public class RunScriptTests
         var result = await Repo.RunAsync("bash", ["run.sh"], new Dictionary<string, string?> { ["URBANMONITOR_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"port {port} on 127.0.0.1 is already in use", result.Stderr);
+        // The message ends with the command to type; the exit code is not printed after it.
+        Assert.EndsWith("URBANMONITOR_PORT=5081 ./run.sh", result.Stderr.TrimEnd(), StringComparison.Ordinal);
         Assert.DoesNotContain("Building", result.Stderr);
     }
 
