@@ -67,6 +67,37 @@ public class RunScriptTests
         Assert.DoesNotContain("Building", result.Stderr);
     }
 
+    [Fact]
+    public async Task ReplicaShNamesTheStandbyPortSettingWhenThatPortIsTakenBeforeCopyingAnything()
+    {
+        using var primary = new TcpListener(IPAddress.Loopback, 0);
+        primary.Start();
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var standbyPort = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var home = Directory.CreateTempSubdirectory("um-replica-").FullName;
+        try
+        {
+            // What the script checks of ./run.sh's cluster: its folder, and something listening on its port.
+            Directory.CreateDirectory(Path.Combine(home, "pg"));
+            await File.WriteAllTextAsync(Path.Combine(home, "pg", "PG_VERSION"), "15\n", TestContext.Current.CancellationToken);
+            var result = await Repo.RunAsync("bash", ["scripts/replica.sh", "start"], new Dictionary<string, string?>
+            {
+                ["URBANMONITOR_HOME"] = home,
+                ["URBANMONITOR_PG_PORT"] = ((IPEndPoint)primary.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["URBANMONITOR_STANDBY_PORT"] = standbyPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }, TimeSpan.FromSeconds(60));
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains($"port {standbyPort} on 127.0.0.1 is taken", result.Stderr);
+            Assert.Contains("URBANMONITOR_STANDBY_PORT", result.Stderr);
+            Assert.False(Directory.Exists(Path.Combine(home, "standby")));
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
     /// <summary>The newcomer's path: ./run.sh creates its cluster, migrates, loads, serves; SIGTERM stops both; a
     /// second run reuses them. Uses its own state folder and ports, so it works while a real ./run.sh serves.</summary>
     [Fact]
