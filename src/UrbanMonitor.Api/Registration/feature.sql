@@ -1,6 +1,7 @@
 -- One property as a GeoJSON Feature: the version valid at $2 (the current one when $2 is null). Parties (names, ID
--- documents) and source documents (deed/qabala numbers) only for staff of the property's district: $3 is the reader's
--- districts ({slug}:{code} or *), null for everyone else; anonymous readers and other districts' staff never get them.
+-- documents), source documents (deed/qabala numbers) and the free-form attributes (a survey file's every other column,
+-- which may name occupants) only for staff of the property's district: $3 is the reader's districts ({slug}:{code} or
+-- *), null for everyone else; anonymous readers and other districts' staff never get them.
 SELECT json_build_object(
            'type', 'Feature',
            'id', v.property_id,
@@ -8,7 +9,7 @@ SELECT json_build_object(
            'properties', json_build_object(
                'code', v.code, 'city', c.slug, 'district', v.district_code, 'block', v.block, 'parcel', v.parcel,
                'status', v.status, 'version', v.version, 'validFrom', v.valid_from, 'validTo', v.valid_to,
-               'areaM2', round(ST_Area(v.geom::geography)::numeric, 2), 'attributes', v.attributes,
+               'areaM2', round(ST_Area(v.geom::geography)::numeric, 2), 'attributes', CASE WHEN s.staff THEN v.attributes END,
                'address', (SELECT json_build_object('street', a.street, 'number', a.number, 'locality', a.locality)
                            FROM property_addresses a WHERE a.city_id = v.city_id AND a.property_id = v.property_id),
                'sources', CASE WHEN s.staff THEN v.sources END,
