@@ -307,6 +307,8 @@ public class FeaturesApiTests(SyntheticCityService service) : IClassFixture<Synt
         { "/collections/properties/items?bbox=100,10,101,11&bbox-crs=" + "http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F4326", "invalid-bbox", "EPSG:4326 axis order" },
         { "/collections/properties/items?bbox=11,2,10,3", "invalid-bbox", "antimeridian" },
         { "/collections/properties/items?crs=EPSG:27700", "invalid-crs", "not supported" },
+        // A UTM box 10 million km wide: PROJ cannot carry it into EPSG:4326 (PostGIS raised an internal error, once a 500).
+        { "/collections/properties/items?bbox=0,0,1e10,1e10&bbox-crs=EPSG:32642", "invalid-parameter", "outside the area where its CRS is defined" },
         { "/collections/properties/items?bbox-crs=EPSG:4326", "invalid-parameter", "without bbox" },
         { "/collections/properties/items?filter-crs=urn:nothing&filter=code='x'", "invalid-crs", "filter-crs" },
         { "/collections/properties/items?limit=0", "invalid-parameter", "limit" },
@@ -431,6 +433,7 @@ public class FeaturesApiTests(SyntheticCityService service) : IClassFixture<Synt
     [InlineData("/collections/properties/export?format=kml", "format must be geojson, csv, gpkg or shp")]
     [InlineData("/collections/properties/export?limit=10", "Unknown query parameter 'limit'")]
     [InlineData("/collections/properties/export?filter=nope%3D1", "unknown property 'nope'")]
+    [InlineData("/collections/properties/export?format=gpkg&bbox=0,0,1e10,1e10&bbox-crs=EPSG:32642", "outside the area where its CRS is defined")]
     public async Task AnExportWithBadParametersIsA400Problem(string url, string detail)
     {
         using var client = service.Api.CreateClient();

@@ -127,8 +127,21 @@ public static class FeaturesApi
             result = TypedResults.Problem(type: Problems.InvalidParameter, title: "Value refused", detail: "The database refused a value of the request: " + e.MessageText,
                 statusCode: StatusCodes.Status400BadRequest);
         }
+        catch (PostgresException e) when (!http.Response.HasStarted && IsTransformRefusal(e))
+        {
+            // PROJ cannot carry a coordinate of the request into the stored CRS (e.g. a UTM bbox of 1e10 m): PostGIS reports
+            // it as an internal error (XX000), but the coordinates are the request's.
+            result = TypedResults.Problem(type: Problems.InvalidParameter, title: "Coordinates outside the CRS",
+                detail: "A coordinate of the request lies outside the area where its CRS is defined, so it cannot be transformed "
+                        + $"(PostGIS: {e.MessageText}). Check bbox with bbox-crs, the geometries of filter with filter-crs, and crs.",
+                statusCode: StatusCodes.Status400BadRequest);
+        }
         if (result is not null) await result.ExecuteAsync(http);
     }
+
+    /// <summary>PostGIS's ST_Transform failing on a coordinate PROJ cannot project ("transform: Point outside of projection domain").</summary>
+    internal static bool IsTransformRefusal(PostgresException e) =>
+        e.SqlState == PostgresErrorCodes.InternalError && e.MessageText.StartsWith("transform:", StringComparison.Ordinal);
 
     private static IResult JsonResult(object body, string contentType = Json) =>
         Results.Text(JsonSerializer.Serialize(body, JsonOptions), contentType + "; charset=utf-8");
