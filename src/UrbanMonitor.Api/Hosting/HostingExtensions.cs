@@ -63,6 +63,8 @@ public static class HostingExtensions
 
     public static WebApplication UseUrbanMonitorHosting(this WebApplication app)
     {
+        app.Use(HttpBasics.HeadAsGetAsync);
+        app.UseRouting(); // explicitly after HEAD became GET, so a HEAD finds the GET endpoint
         app.UseResponseCompression();
         app.UseExceptionHandler();
         app.Use(ReadDatabase.RetryReadOnceAsync);

@@ -1,0 +1,43 @@
+using System.Net;
+
+namespace UrbanMonitor.Api.Tests;
+
+/// <summary>HTTP behaviour every read resource shares (Hosting/HttpBasics.cs).</summary>
+public class HttpBasicsTests(SyntheticTilesService service) : IClassFixture<SyntheticTilesService>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<(HttpResponseMessage Response, byte[] Body)> SendAsync(HttpMethod method, string url, string? accept = null)
+    {
+        _ = service.Db.ConnectionString; // skips when PostGIS is unreachable (not on CI)
+        using var client = service.Api.CreateClient();
+        using var request = new HttpRequestMessage(method, url);
+        if (accept is not null) request.Headers.Accept.ParseAdd(accept);
+        var response = await client.SendAsync(request, Ct);
+        return (response, await response.Content.ReadAsByteArrayAsync(Ct));
+    }
+
+    [Fact]
+    public async Task HeadIsAnsweredAsGetWithTheSameHeadersAndNoBody()
+    {
+        var t = await service.TileOfFirstParcelAsync(18);
+        foreach (var url in new[] { "/", "/conformance", "/collections/properties", "/collections/properties/items?limit=3", "/collections/properties/items/1",
+                     "/tiles/properties.json", $"/tiles/properties/{t}.mvt", "/api", "/api/cities" })
+        {
+            var (get, getBody) = await SendAsync(HttpMethod.Get, url);
+            var (head, headBody) = await SendAsync(HttpMethod.Head, url);
+            using (get)
+            using (head)
+            {
+                Assert.True(get.StatusCode == HttpStatusCode.OK, $"GET {url}: {(int)get.StatusCode}");
+                Assert.True(head.StatusCode == HttpStatusCode.OK, $"HEAD {url}: {(int)head.StatusCode} (GET gave 200)");
+                Assert.Empty(headBody);
+                Assert.NotEmpty(getBody);
+                Assert.Equal(get.Content.Headers.ContentType?.MediaType, head.Content.Headers.ContentType?.MediaType);
+                Assert.Equal(get.Headers.ETag, head.Headers.ETag);
+                // A tile's length is known before it is sent (the others are streamed): HEAD tells it too.
+                if (url.EndsWith(".mvt", StringComparison.Ordinal)) Assert.Equal(getBody.Length, head.Content.Headers.ContentLength);
+            }
+        }
+    }
+}
