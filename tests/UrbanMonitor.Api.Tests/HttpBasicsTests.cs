@@ -1,8 +1,9 @@
 using System.Net;
+using System.Text.Json;
 
 namespace UrbanMonitor.Api.Tests;
 
-/// <summary>HTTP behaviour every read resource shares (Hosting/HttpBasics.cs).</summary>
+/// <summary>HTTP behaviour every read resource shares (Hosting/HttpBasics.cs): HEAD, NUL in the query.</summary>
 public class HttpBasicsTests(SyntheticTilesService service) : IClassFixture<SyntheticTilesService>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -15,6 +16,18 @@ public class HttpBasicsTests(SyntheticTilesService service) : IClassFixture<Synt
         if (accept is not null) request.Headers.Accept.ParseAdd(accept);
         var response = await client.SendAsync(request, Ct);
         return (response, await response.Content.ReadAsByteArrayAsync(Ct));
+    }
+
+    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(status == response.StatusCode, $"{(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var doc = JsonDocument.Parse(body);
+        var problem = doc.RootElement.Clone();
+        Assert.StartsWith("urn:urbanmonitor:problem:", problem.GetProperty("type").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(problem.TryGetProperty("detail", out var d) ? d.GetString() : null), $"no reason given: {body}");
+        return problem;
     }
 
     [Fact]
@@ -38,6 +51,21 @@ public class HttpBasicsTests(SyntheticTilesService service) : IClassFixture<Synt
                 // A tile's length is known before it is sent (the others are streamed): HEAD tells it too.
                 if (url.EndsWith(".mvt", StringComparison.Ordinal)) Assert.Equal(getBody.Length, head.Content.Headers.ContentLength);
             }
+        }
+    }
+
+    [Theory]
+    [InlineData("/collections/properties/changes?city=%00")]
+    [InlineData("/api/sample-areas?city=%00")]
+    [InlineData("/api/properties/search?code=a%00b")]
+    [InlineData("/collections/properties/items?filter=code%3D%27%00%27")]
+    public async Task ANulInTheQueryIsA400ProblemNotADatabaseError(string url)
+    {
+        var (response, _) = await SendAsync(HttpMethod.Get, url);
+        using (response)
+        {
+            var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
+            Assert.Contains("NUL", problem.GetProperty("detail").GetString());
         }
     }
 }

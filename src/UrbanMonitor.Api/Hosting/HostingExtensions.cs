@@ -67,6 +67,7 @@ public static class HostingExtensions
         app.UseRouting(); // explicitly after HEAD became GET, so a HEAD finds the GET endpoint
         app.UseResponseCompression();
         app.UseExceptionHandler();
+        app.Use(HttpBasics.RefuseNulInQueryAsync);
         app.Use(ReadDatabase.RetryReadOnceAsync);
         app.UseStatusCodePages();
         app.UseAuthentication();

@@ -2,7 +2,8 @@ namespace UrbanMonitor.Api.Hosting;
 
 /// <summary>
 /// HTTP behaviour every resource shares: HEAD answered as GET without its body (RFC 9110 §9.3.2; GDAL's /vsicurl/ and
-/// link checkers ask HEAD first).
+/// link checkers ask HEAD first), and a NUL in the query string refused before any parameter reaches PostgreSQL (which
+/// cannot store it in text).
 /// </summary>
 public static class HttpBasics
 {
@@ -27,5 +28,24 @@ public static class HttpBasics
             http.Request.Method = HttpMethods.Head;
             http.Response.Body = body;
         }
+    }
+
+    /// <summary>A query string holding NUL (<c>%00</c>) → 400: no parameter takes it, and PostgreSQL refuses it in text
+    /// with an encoding error that would otherwise surface as a 500.</summary>
+    internal static async Task RefuseNulInQueryAsync(HttpContext http, RequestDelegate next)
+    {
+        var raw = http.Request.QueryString.Value;
+        if (raw is not null && raw.Contains("%00", StringComparison.Ordinal))
+        {
+            foreach (var (key, values) in http.Request.Query)
+            {
+                if (!key.Contains('\0') && !values.Any(v => v is not null && v.Contains('\0'))) continue;
+                await TypedResults.Problem(type: Problems.InvalidParameter, title: "NUL character in the query", statusCode: StatusCodes.Status400BadRequest,
+                    detail: $"The query parameter '{key.Replace("\0", "%00", StringComparison.Ordinal)}' holds a NUL character (%00), which no parameter accepts.")
+                    .ExecuteAsync(http);
+                return;
+            }
+        }
+        await next(http);
     }
 }
