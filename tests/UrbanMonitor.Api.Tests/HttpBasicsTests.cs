@@ -1,9 +1,10 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json;
 
 namespace UrbanMonitor.Api.Tests;
 
-/// <summary>HTTP behaviour every read resource shares (Hosting/HttpBasics.cs): HEAD, NUL in the query.</summary>
+/// <summary>HTTP behaviour every read resource shares (Hosting/HttpBasics.cs): HEAD, NUL in the query, bare status codes.</summary>
 public class HttpBasicsTests(SyntheticTilesService service) : IClassFixture<SyntheticTilesService>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -66,6 +67,44 @@ public class HttpBasicsTests(SyntheticTilesService service) : IClassFixture<Synt
         {
             var problem = await ProblemAsync(response, HttpStatusCode.BadRequest);
             Assert.Contains("NUL", problem.GetProperty("detail").GetString());
+        }
+    }
+
+    [Theory]
+    [InlineData("/no/such/resource", null)]
+    [InlineData("/no/such/resource", "text/html")]
+    [InlineData("/collections/properties/tiles/WorldCRS84Quad", "application/xml")]
+    [InlineData("/api/settlements/99999999999999999999", "*/*")]
+    public async Task AnUnknownPathIsA404ProblemWithAReasonWhateverTheAcceptHeader(string url, string? accept)
+    {
+        var (response, _) = await SendAsync(HttpMethod.Get, url, accept);
+        using (response)
+        {
+            var problem = await ProblemAsync(response, HttpStatusCode.NotFound);
+            Assert.Equal("urn:urbanmonitor:problem:not-found", problem.GetProperty("type").GetString());
+            Assert.Contains("/api", problem.GetProperty("detail").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task AWrongMethodIsA405ProblemNamingTheAllowedOnes()
+    {
+        var (response, _) = await SendAsync(HttpMethod.Delete, "/conformance", "text/html");
+        using (response)
+        {
+            var problem = await ProblemAsync(response, HttpStatusCode.MethodNotAllowed);
+            Assert.Contains("GET", problem.GetProperty("detail").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task AReadWithoutTheTokenItNeedsIsA401ProblemSayingSo()
+    {
+        var (response, _) = await SendAsync(HttpMethod.Get, "/api/transactions");
+        using (response)
+        {
+            var problem = await ProblemAsync(response, HttpStatusCode.Unauthorized);
+            Assert.Contains("bearer token", problem.GetProperty("detail").GetString());
         }
     }
 }

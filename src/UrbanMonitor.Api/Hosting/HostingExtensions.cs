@@ -69,7 +69,7 @@ public static class HostingExtensions
         app.UseExceptionHandler();
         app.Use(HttpBasics.RefuseNulInQueryAsync);
         app.Use(ReadDatabase.RetryReadOnceAsync);
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(HttpBasics.WriteStatusProblemAsync);
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseUrbanMonitorLimits();

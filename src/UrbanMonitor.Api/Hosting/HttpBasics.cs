@@ -1,9 +1,13 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.WebUtilities;
+
 namespace UrbanMonitor.Api.Hosting;
 
 /// <summary>
 /// HTTP behaviour every resource shares: HEAD answered as GET without its body (RFC 9110 §9.3.2; GDAL's /vsicurl/ and
-/// link checkers ask HEAD first), and a NUL in the query string refused before any parameter reaches PostgreSQL (which
-/// cannot store it in text).
+/// link checkers ask HEAD first), a NUL in the query string refused before any parameter reaches PostgreSQL (which
+/// cannot store it in text), and the bare status codes of routing and authentication (404, 405, 401, 403) written as
+/// problem+json with a reason, whatever the client's Accept header says.
 /// </summary>
 public static class HttpBasics
 {
@@ -47,5 +51,28 @@ public static class HttpBasics
             }
         }
         await next(http);
+    }
+
+    /// <summary>The body of a response that has only a status code so far (no route, wrong method, no or too weak a
+    /// token): problem+json with the status's type and a plain reason.</summary>
+    internal static Task WriteStatusProblemAsync(StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        var status = http.Response.StatusCode;
+        var path = http.Request.Path.Value;
+        var detail = status switch
+        {
+            StatusCodes.Status404NotFound =>
+                $"Nothing is served at {path}. The resources are listed in the OpenAPI document at /api (readable at /docs); OGC API - Features starts at /.",
+            StatusCodes.Status405MethodNotAllowed =>
+                $"{http.Request.Method} is not allowed on {path}; it answers {(http.Response.Headers.Allow.Count > 0 ? http.Response.Headers.Allow.ToString() : "other methods")}.",
+            StatusCodes.Status401Unauthorized =>
+                $"{path} needs a bearer token: send Authorization: Bearer <token> (tokens are issued by `urbanmonitor users token`).",
+            StatusCodes.Status403Forbidden =>
+                $"The token's roles or districts do not allow {http.Request.Method} on {path}.",
+            _ => $"{ReasonPhrases.GetReasonPhrase(status)} ({path}).",
+        };
+        return TypedResults.Problem(type: Problems.TypeFor(status), title: ReasonPhrases.GetReasonPhrase(status), statusCode: status, detail: detail)
+            .ExecuteAsync(http);
     }
 }
