@@ -76,6 +76,24 @@ public class FeaturesRealClientsTests(RealDataServer server) : IClassFixture<Rea
     }
 
     [Fact]
+    public async Task OgrinfoWhereOnCityCountsTheMatchesAndZeroForACityNoFeatureHas()
+    {
+        server.RequireRealDataAndGdal();
+        // GDAL reads the items' query parameters in /api, finds city among the layer's fields, and sends -where "city = '…'"
+        // to the server as ?city=…; a value no feature has must give an empty layer, not an HTTP error.
+        var rio = await Repo.RunAsync("ogrinfo", ["-ro", "-so", $"OAPIF:{server.BaseUrl}/", "settlements", "-where", "city = 'rio-de-janeiro'"], GdalEnv, TimeSpan.FromMinutes(1));
+        Assert.True(rio.ExitCode == 0, rio.Output);
+        Assert.Contains($"Feature Count: {await server.Db.ScalarAsync<long>("SELECT count(*) FROM settlements s JOIN cities c ON c.id = s.city_id WHERE c.slug = 'rio-de-janeiro'")}", rio.Stdout);
+        foreach (var city in new[] { "atlantis", "Rio-De-Janeiro" })
+        {
+            var none = await Repo.RunAsync("ogrinfo", ["-ro", "-so", $"OAPIF:{server.BaseUrl}/", "settlements", "-where", $"city = '{city}'"], GdalEnv, TimeSpan.FromMinutes(1));
+            Assert.True(none.ExitCode == 0, none.Output);
+            Assert.Contains("Feature Count: 0", none.Stdout);
+            Assert.DoesNotContain("ERROR", none.Output);
+        }
+    }
+
+    [Fact]
     public async Task Ogr2ogrCopiesAll1074RioSettlementsIntoAGeoPackageFollowingNextLinks()
     {
         server.RequireRealDataAndGdal();

@@ -322,13 +322,12 @@ public static class FeaturesApi
 
     // ---- items ---------------------------------------------------------------------------------------------
 
-    private static async Task<int> CityIdAsync(NpgsqlDataSource db, string slug, CancellationToken ct)
+    /// <summary>The id of the city <c>?city=</c> names; null when it names none (the filter then matches nothing).</summary>
+    private static async Task<int?> CityIdAsync(NpgsqlDataSource db, string slug, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand(CityIdSql);
         cmd.Parameters.Add(new NpgsqlParameter { Value = slug });
-        return await cmd.ExecuteScalarAsync(ct) is int id ? id
-            : throw new FeedException(StatusCodes.Status404NotFound, Problems.CityNotFound, "City not found",
-                $"There is no city with the slug '{slug}'. GET /api/cities lists the cities.");
+        return await cmd.ExecuteScalarAsync(ct) is int id ? id : null;
     }
 
     private static string WithQuery(HttpRequest r, string? cursor, string? format)

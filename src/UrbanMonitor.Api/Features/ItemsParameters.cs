@@ -16,6 +16,6 @@ public sealed record ItemsParameters(
     [property: FromQuery(Name = "filter-crs"), Description("CRS of the geometry literals in filter (default CRS84).")] string? FilterCrs,
     [property: FromQuery(Name = "sortby"), Description("Comma-separated properties, each prefixed by + (ascending, default) or - (descending).")] string? Sortby,
     [property: FromQuery(Name = "properties"), Description("Comma-separated properties to include (default: all public properties).")] string? Properties,
-    [property: FromQuery(Name = "city"), Description("Only the features of this city (its slug, e.g. rio-de-janeiro).")] string? City,
+    [property: FromQuery(Name = "city"), Description("Only the features of this city (its slug, e.g. rio-de-janeiro); a slug that names no city matches nothing.")] string? City,
     [property: FromQuery(Name = "cursor"), Description("Opaque position of the next page; take it from the next link.")] string? Cursor,
     [property: FromQuery(Name = "f"), Description("json (GeoJSON, default) or html.")] string? F);

@@ -113,8 +113,6 @@ public sealed class ItemsRequest
         }
 
         var city = Get("city");
-        if (city is not null && !UrbanMonitor.Domain.Codes.CityIdentity.IsValidSlug(city))
-            throw FeedException.BadParameter($"city must be a city slug such as 'rio-de-janeiro'; got '{city}'.");
 
         return new ItemsRequest
         {
