@@ -234,4 +234,24 @@ public class FeaturesRealClientsTests(RealDataServer server) : IClassFixture<Rea
         var temporal = Ids((await AllFeaturesAsync(client, $"/collections/settlements/items?limit=1000&filter={Uri.EscapeDataString($"T_BEFORE(surveyed_on, DATE('{first}'))")}")).Features);
         Assert.Empty(temporal);
     }
+
+    [Fact]
+    public async Task OgrinfoWhereOnTheSurveyDateCountsWhatSqlCounts()
+    {
+        server.RequireRealDataAndGdal();
+        // GDAL sends a -where on a date field as datetime, a date written with a bare 'T' (datetime=2010-06-01T%2F..).
+        foreach (var (where, sql) in new[]
+                 {
+                     ("surveyed_on >= '2010-06-01'", "surveyed_on >= '2010-06-01'"),
+                     ("surveyed_on <= '2010-06-01'", "surveyed_on <= '2010-06-01'"),
+                     ("surveyed_on >= '2000-01-01' AND surveyed_on <= '2015-12-31'", "surveyed_on BETWEEN '2000-01-01' AND '2015-12-31'"),
+                 })
+        {
+            var count = await server.Db.ScalarAsync<long>($"SELECT count(*) FROM settlements WHERE {sql}");
+            var r = await Repo.RunAsync("ogrinfo", ["-ro", "-so", $"OAPIF:{server.BaseUrl}/", "settlements", "-where", where], GdalEnv, TimeSpan.FromMinutes(1));
+            Assert.True(r.ExitCode == 0, r.Output);
+            Assert.DoesNotContain("ERROR", r.Output);
+            Assert.Contains($"Feature Count: {count}", r.Stdout);
+        }
+    }
 }
