@@ -42,6 +42,18 @@ public class FeaturesApiTests(SyntheticCityService service) : IClassFixture<Synt
     }
 
     [Fact]
+    public async Task TheOpenApiDocumentNamesTheQueryParametersOfOneFeatureAndOfTheChangeFeed()
+    {
+        using var client = service.Api.CreateClient();
+        var api = await GetJsonAsync(client, "/api");
+        List<string?> Query(string path) => api.GetProperty("paths").GetProperty(path).GetProperty("get").GetProperty("parameters").EnumerateArray()
+            .Where(p => p.GetProperty("in").GetString() == "query").Select(p => p.GetProperty("name").GetString()).ToList();
+        // OGC API - Features Part 2: crs on a single feature as on items; the oas30 class: the document describes the API.
+        Assert.Equal(["crs", "f"], Query("/collections/{collectionId}/items/{featureId}"));
+        Assert.Equal(["since", "limit", "city"], Query("/collections/{collectionId}/changes"));
+    }
+
+    [Fact]
     public async Task EveryLayerIsACollectionWithItsLicenceSourceCrsListAndTypedLinks()
     {
         using var client = service.Api.CreateClient();

@@ -37,7 +37,8 @@ public static class ChangesApi
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    internal static async Task Changes(string collectionId, HttpContext http, NpgsqlDataSource db,
+    // The parameters are bound for the OpenAPI document only; the handler reads and validates the query itself.
+    internal static async Task Changes(string collectionId, [AsParameters] ChangesParameters _, HttpContext http, NpgsqlDataSource db,
         Microsoft.Extensions.Options.IOptions<ChangeFeedOptions> options, CancellationToken ct)
     {
         if (collectionId != "properties")

@@ -551,7 +551,8 @@ public static class FeaturesApi
         writer.Advance(Encoding.UTF8.GetBytes(text, span));
     }
 
-    internal static Task Item(HttpContext http, string collectionId, string featureId, ReadDatabase reads, CancellationToken ct) => Guard(http, async () =>
+    // The parameters are bound for the OpenAPI document only; the handler reads and validates the query itself.
+    internal static Task Item(HttpContext http, string collectionId, string featureId, [AsParameters] ItemParameters _, ReadDatabase reads, CancellationToken ct) => Guard(http, async () =>
     {
         var db = reads.For(http);
         var c = Find(collectionId);
