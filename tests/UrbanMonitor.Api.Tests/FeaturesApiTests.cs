@@ -41,6 +41,18 @@ public class FeaturesApiTests(SyntheticCityService service) : IClassFixture<Synt
         Assert.Contains("http://www.opengis.net/spec/cql2/1.0/conf/cql2-text", classes);
     }
 
+    [Theory]
+    [InlineData("10001")]
+    [InlineData("2147483648")]
+    [InlineData("99999999999999999999999")]
+    public async Task ALimitAboveTheMaximumIsServedAsTheMaximumNotRefused(string limit)
+    {
+        // OGC API - Features: a limit larger than the maximum is no error; the maximum (10000) is used instead.
+        using var client = service.Api.CreateClient();
+        var page = await GetJsonAsync(client, $"/collections/properties/items?limit={limit}");
+        Assert.Equal(2_000, page.GetProperty("numberReturned").GetInt32()); // the synthetic city's 2,000 parcels, on one page
+    }
+
     [Fact]
     public async Task TheOpenApiDocumentNamesTheQueryParametersOfOneFeatureAndOfTheChangeFeed()
     {

@@ -45,7 +45,11 @@ public sealed class ItemsRequest
         var limit = DefaultLimit;
         if (Get("limit") is { } l)
         {
-            if (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1)
+            // A whole number too large for an int is still just larger than the maximum, which is no error (OGC API -
+            // Features: the maximum is used instead).
+            if (l.Length > 0 && l.All(char.IsAsciiDigit) && !int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                limit = MaxLimit;
+            else if (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1)
                 throw FeedException.BadParameter($"limit must be a whole number from 1; got '{l}'. Default {DefaultLimit}; larger values are served as {MaxLimit} with a 'next' link to the rest.");
             limit = Math.Min(limit, MaxLimit);
         }
