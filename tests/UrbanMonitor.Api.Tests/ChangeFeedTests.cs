@@ -75,4 +75,20 @@ public class ChangeFeedTests(TestDatabase db) : IClassFixture<TestDatabase>
         Assert.Equal(status, (int)r.StatusCode);
         Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
     }
+
+    [Theory]
+    [InlineData("9223372036854775807.1.1")]
+    [InlineData("-9223372036854775808.1.1")]
+    public async Task ACursorBeyondTheCalendarIsA400ProblemNotAnIntervalOverflow(string position)
+    {
+        await using var api = new ApiFactory(db.ConnectionString);
+        using var client = api.CreateClient();
+        var since = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes(position));
+        using var r = await client.GetAsync($"/collections/properties/changes?since={since}", Ct);
+        var body = await r.Content.ReadAsStringAsync(Ct);
+        Assert.True(r.StatusCode == HttpStatusCode.BadRequest, $"{(int)r.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("cursor", body);
+    }
 }
+

@@ -76,6 +76,24 @@ public class FeaturesRealClientsTests(RealDataServer server) : IClassFixture<Rea
     }
 
     [Fact]
+    public async Task OgrinfoWhereOnCityCountsTheMatchesAndZeroForACityNoFeatureHas()
+    {
+        server.RequireRealDataAndGdal();
+        // GDAL reads the items' query parameters in /api, finds city among the layer's fields, and sends -where "city = '…'"
+        // to the server as ?city=…; a value no feature has must give an empty layer, not an HTTP error.
+        var rio = await Repo.RunAsync("ogrinfo", ["-ro", "-so", $"OAPIF:{server.BaseUrl}/", "settlements", "-where", "city = 'rio-de-janeiro'"], GdalEnv, TimeSpan.FromMinutes(1));
+        Assert.True(rio.ExitCode == 0, rio.Output);
+        Assert.Contains($"Feature Count: {await server.Db.ScalarAsync<long>("SELECT count(*) FROM settlements s JOIN cities c ON c.id = s.city_id WHERE c.slug = 'rio-de-janeiro'")}", rio.Stdout);
+        foreach (var city in new[] { "atlantis", "Rio-De-Janeiro" })
+        {
+            var none = await Repo.RunAsync("ogrinfo", ["-ro", "-so", $"OAPIF:{server.BaseUrl}/", "settlements", "-where", $"city = '{city}'"], GdalEnv, TimeSpan.FromMinutes(1));
+            Assert.True(none.ExitCode == 0, none.Output);
+            Assert.Contains("Feature Count: 0", none.Stdout);
+            Assert.DoesNotContain("ERROR", none.Output);
+        }
+    }
+
+    [Fact]
     public async Task Ogr2ogrCopiesAll1074RioSettlementsIntoAGeoPackageFollowingNextLinks()
     {
         server.RequireRealDataAndGdal();
@@ -215,5 +233,25 @@ public class FeaturesRealClientsTests(RealDataServer server) : IClassFixture<Rea
         Assert.Equal(await SqlIdsAsync(server.Db, "SELECT id FROM settlements WHERE surveyed_on = $1::date ORDER BY city_id, id", first), instant);
         var temporal = Ids((await AllFeaturesAsync(client, $"/collections/settlements/items?limit=1000&filter={Uri.EscapeDataString($"T_BEFORE(surveyed_on, DATE('{first}'))")}")).Features);
         Assert.Empty(temporal);
+    }
+
+    [Fact]
+    public async Task OgrinfoWhereOnTheSurveyDateCountsWhatSqlCounts()
+    {
+        server.RequireRealDataAndGdal();
+        // GDAL sends a -where on a date field as datetime, a date written with a bare 'T' (datetime=2010-06-01T%2F..).
+        foreach (var (where, sql) in new[]
+                 {
+                     ("surveyed_on >= '2010-06-01'", "surveyed_on >= '2010-06-01'"),
+                     ("surveyed_on <= '2010-06-01'", "surveyed_on <= '2010-06-01'"),
+                     ("surveyed_on >= '2000-01-01' AND surveyed_on <= '2015-12-31'", "surveyed_on BETWEEN '2000-01-01' AND '2015-12-31'"),
+                 })
+        {
+            var count = await server.Db.ScalarAsync<long>($"SELECT count(*) FROM settlements WHERE {sql}");
+            var r = await Repo.RunAsync("ogrinfo", ["-ro", "-so", $"OAPIF:{server.BaseUrl}/", "settlements", "-where", where], GdalEnv, TimeSpan.FromMinutes(1));
+            Assert.True(r.ExitCode == 0, r.Output);
+            Assert.DoesNotContain("ERROR", r.Output);
+            Assert.Contains($"Feature Count: {count}", r.Stdout);
+        }
     }
 }

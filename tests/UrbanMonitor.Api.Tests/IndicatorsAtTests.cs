@@ -132,4 +132,14 @@ public class IndicatorsAtTests(SyntheticCityService service) : IClassFixture<Syn
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains(reason, await response.Content.ReadAsStringAsync(Ct));
     }
+
+    [Fact]
+    public async Task AtTheLastDayOfTheCalendarIsTheRegistryAsItIsNow()
+    {
+        // 9999-12-31 means the end of that day, and no day follows it (this once threw in the parser: a 500).
+        var now = await GetAsync("/api/indicators/registration-coverage?city=synthetic&district=2");
+        var last = await GetAsync("/api/indicators/registration-coverage?city=synthetic&district=2&at=9999-12-31");
+        Assert.Equal(now.GetProperty("value").GetDouble(), last.GetProperty("value").GetDouble());
+        Assert.Equal(now.GetProperty("inputs").GetProperty("active").GetInt64(), last.GetProperty("inputs").GetProperty("active").GetInt64());
+    }
 }

@@ -37,7 +37,8 @@ public static class ChangesApi
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
-    internal static async Task Changes(string collectionId, HttpContext http, NpgsqlDataSource db,
+    // The parameters are bound for the OpenAPI document only; the handler reads and validates the query itself.
+    internal static async Task Changes(string collectionId, [AsParameters] ChangesParameters _, HttpContext http, NpgsqlDataSource db,
         Microsoft.Extensions.Options.IOptions<ChangeFeedOptions> options, CancellationToken ct)
     {
         if (collectionId != "properties")
@@ -94,13 +95,18 @@ public static class ChangesApi
     private static string EncodeCursor((long Micros, long Id, int Version) c) =>
         Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{c.Micros}.{c.Id}.{c.Version}")));
 
+    private static readonly long MinMicros = (DateTimeOffset.MinValue - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+    private static readonly long MaxMicros = (DateTimeOffset.MaxValue - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+
     private static (long, long, int)? DecodeCursor(string text)
     {
         try
         {
             var parts = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(text)).Split('.');
+            // The feed's own cursors hold commit times; an instant outside years 1-9999 overflows PostgreSQL's interval arithmetic.
             return parts.Length == 3
                    && long.TryParse(parts[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var m)
+                   && m >= MinMicros && m <= MaxMicros
                    && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
                    && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var v)
                 ? (m, id, v) : null;

@@ -127,8 +127,21 @@ public static class FeaturesApi
             result = TypedResults.Problem(type: Problems.InvalidParameter, title: "Value refused", detail: "The database refused a value of the request: " + e.MessageText,
                 statusCode: StatusCodes.Status400BadRequest);
         }
+        catch (PostgresException e) when (!http.Response.HasStarted && IsTransformRefusal(e))
+        {
+            // PROJ cannot carry a coordinate of the request into the stored CRS (e.g. a UTM bbox of 1e10 m): PostGIS reports
+            // it as an internal error (XX000), but the coordinates are the request's.
+            result = TypedResults.Problem(type: Problems.InvalidParameter, title: "Coordinates outside the CRS",
+                detail: "A coordinate of the request lies outside the area where its CRS is defined, so it cannot be transformed "
+                        + $"(PostGIS: {e.MessageText}). Check bbox with bbox-crs, the geometries of filter with filter-crs, and crs.",
+                statusCode: StatusCodes.Status400BadRequest);
+        }
         if (result is not null) await result.ExecuteAsync(http);
     }
+
+    /// <summary>PostGIS's ST_Transform failing on a coordinate PROJ cannot project ("transform: Point outside of projection domain").</summary>
+    internal static bool IsTransformRefusal(PostgresException e) =>
+        e.SqlState == PostgresErrorCodes.InternalError && e.MessageText.StartsWith("transform:", StringComparison.Ordinal);
 
     private static IResult JsonResult(object body, string contentType = Json) =>
         Results.Text(JsonSerializer.Serialize(body, JsonOptions), contentType + "; charset=utf-8");
@@ -309,13 +322,12 @@ public static class FeaturesApi
 
     // ---- items ---------------------------------------------------------------------------------------------
 
-    private static async Task<int> CityIdAsync(NpgsqlDataSource db, string slug, CancellationToken ct)
+    /// <summary>The id of the city <c>?city=</c> names; null when it names none (the filter then matches nothing).</summary>
+    private static async Task<int?> CityIdAsync(NpgsqlDataSource db, string slug, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand(CityIdSql);
         cmd.Parameters.Add(new NpgsqlParameter { Value = slug });
-        return await cmd.ExecuteScalarAsync(ct) is int id ? id
-            : throw new FeedException(StatusCodes.Status404NotFound, Problems.CityNotFound, "City not found",
-                $"There is no city with the slug '{slug}'. GET /api/cities lists the cities.");
+        return await cmd.ExecuteScalarAsync(ct) is int id ? id : null;
     }
 
     private static string WithQuery(HttpRequest r, string? cursor, string? format)
@@ -539,7 +551,8 @@ public static class FeaturesApi
         writer.Advance(Encoding.UTF8.GetBytes(text, span));
     }
 
-    internal static Task Item(HttpContext http, string collectionId, string featureId, ReadDatabase reads, CancellationToken ct) => Guard(http, async () =>
+    // The parameters are bound for the OpenAPI document only; the handler reads and validates the query itself.
+    internal static Task Item(HttpContext http, string collectionId, string featureId, [AsParameters] ItemParameters _, ReadDatabase reads, CancellationToken ct) => Guard(http, async () =>
     {
         var db = reads.For(http);
         var c = Find(collectionId);

@@ -16,6 +16,18 @@ public sealed record ItemsParameters(
     [property: FromQuery(Name = "filter-crs"), Description("CRS of the geometry literals in filter (default CRS84).")] string? FilterCrs,
     [property: FromQuery(Name = "sortby"), Description("Comma-separated properties, each prefixed by + (ascending, default) or - (descending).")] string? Sortby,
     [property: FromQuery(Name = "properties"), Description("Comma-separated properties to include (default: all public properties).")] string? Properties,
-    [property: FromQuery(Name = "city"), Description("Only the features of this city (its slug, e.g. rio-de-janeiro).")] string? City,
+    [property: FromQuery(Name = "city"), Description("Only the features of this city (its slug, e.g. rio-de-janeiro); a slug that names no city matches nothing.")] string? City,
     [property: FromQuery(Name = "cursor"), Description("Opaque position of the next page; take it from the next link.")] string? Cursor,
     [property: FromQuery(Name = "f"), Description("json (GeoJSON, default) or html.")] string? F);
+
+/// <summary>The query parameters of <c>/collections/{id}/items/{featureId}</c> as the OpenAPI document shows them
+/// (OGC API - Features Part 2 asks for crs on a single feature too).</summary>
+public sealed record ItemParameters(
+    [property: FromQuery(Name = "crs"), Description("CRS of the output geometry: CRS84 (default), EPSG:4326 (latitude first), EPSG:3857, UTM zones EPSG:326xx/327xx.")] string? Crs,
+    [property: FromQuery(Name = "f"), Description("json (GeoJSON, default) or html.")] string? F);
+
+/// <summary>The query parameters of <c>/collections/properties/changes</c> as the OpenAPI document shows them.</summary>
+public sealed record ChangesParameters(
+    [property: FromQuery(Name = "since"), Description("The cursor of the last poll (from the previous answer); none: from the first change.")] string? Since,
+    [property: FromQuery(Name = "limit"), Description("Changes per answer: 1 to 10000, default 1000.")] string? Limit,
+    [property: FromQuery(Name = "city"), Description("Only the changes of this city (its slug).")] string? City);

@@ -105,7 +105,9 @@ public sealed class ItemsQuery
         if (format == RowFormat.GeoPackage) sql.Append(" CROSS JOIN LATERAL (SELECT ").Append(GeometrySql(r.OutputCrs with { LatLon = false }, p)).Append(" AS g) x");
 
         var where = new List<string>();
-        if (cityId is not null) where.Add($"t.city_id = {p.Add(cityId.Value, NpgsqlDbType.Integer)}");
+        // city filters on the features' city property, so a slug that names no city (cityId null) matches nothing: an
+        // empty page, as for any property value no feature has. GDAL sends a -where on city as this parameter.
+        if (r.City is not null) where.Add(cityId is { } id ? $"t.city_id = {p.Add(id, NpgsqlDbType.Integer)}" : "false");
         if (r.Bbox is { } b)
         {
             var env = $"ST_MakeEnvelope({p.Add(b[0])}, {p.Add(b[1])}, {p.Add(b[2])}, {p.Add(b[3])}, {p.Add(r.BboxCrs.Srid, NpgsqlDbType.Integer)})";

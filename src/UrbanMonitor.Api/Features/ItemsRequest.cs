@@ -45,7 +45,11 @@ public sealed class ItemsRequest
         var limit = DefaultLimit;
         if (Get("limit") is { } l)
         {
-            if (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1)
+            // A whole number too large for an int is still just larger than the maximum, which is no error (OGC API -
+            // Features: the maximum is used instead).
+            if (l.Length > 0 && l.All(char.IsAsciiDigit) && !int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                limit = MaxLimit;
+            else if (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1)
                 throw FeedException.BadParameter($"limit must be a whole number from 1; got '{l}'. Default {DefaultLimit}; larger values are served as {MaxLimit} with a 'next' link to the rest.");
             limit = Math.Min(limit, MaxLimit);
         }
@@ -113,8 +117,6 @@ public sealed class ItemsRequest
         }
 
         var city = Get("city");
-        if (city is not null && !UrbanMonitor.Domain.Codes.CityIdentity.IsValidSlug(city))
-            throw FeedException.BadParameter($"city must be a city slug such as 'rio-de-janeiro'; got '{city}'.");
 
         return new ItemsRequest
         {
@@ -168,13 +170,18 @@ public sealed class ItemsRequest
         return [xmin, ymin, xmax, ymax];
     }
 
+    /// <summary>GDAL's OAPIF driver turns <c>-where "surveyed_on >= '2010-06-01'"</c> into <c>datetime=2010-06-01T/..</c>: a
+    /// date with a bare time separator, read here as the date it means.</summary>
+    private static string DateWithoutT(string s) =>
+        s.Length == 11 && s[10] is ('T' or 't') && Cql2Literals.TryDate(s[..10], out _) ? s[..10] : s;
+
     /// <summary>An RFC 3339 date, timestamp or interval (<c>a/b</c>, open ends <c>..</c> or empty).</summary>
     public static Cql2Node ParseDatetime(string text)
     {
         static FeedException Bad(string why) => FeedException.BadParameter("datetime " + why + " Examples: 2010-06-01, 2010-01-01/2011-12-31, ../2011-12-31, 2010-06-01T00:00:00Z.");
         var parts = text.Split('/');
         if (parts.Length > 2) throw Bad($"'{text}' has more than one '/'.");
-        Cql2Node? End(string s) => s is "" or ".." ? null : Cql2Literals.Instant("datetime", s) ?? throw Bad($"'{s}' is neither a date nor an RFC 3339 timestamp.");
+        Cql2Node? End(string s) => s is "" or ".." ? null : Cql2Literals.Instant("datetime", DateWithoutT(s)) ?? throw Bad($"'{s}' is neither a date nor an RFC 3339 timestamp.");
         if (parts.Length == 1) return End(parts[0]) ?? throw Bad("is empty.");
         var start = End(parts[0]);
         var end = End(parts[1]);

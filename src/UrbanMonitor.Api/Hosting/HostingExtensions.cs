@@ -63,10 +63,13 @@ public static class HostingExtensions
 
     public static WebApplication UseUrbanMonitorHosting(this WebApplication app)
     {
+        app.Use(HttpBasics.HeadAsGetAsync);
+        app.UseRouting(); // explicitly after HEAD became GET, so a HEAD finds the GET endpoint
         app.UseResponseCompression();
         app.UseExceptionHandler();
+        app.Use(HttpBasics.RefuseNulInQueryAsync);
         app.Use(ReadDatabase.RetryReadOnceAsync);
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(HttpBasics.WriteStatusProblemAsync);
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseUrbanMonitorLimits();

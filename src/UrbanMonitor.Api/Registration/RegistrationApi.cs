@@ -188,7 +188,9 @@ public static class RegistrationApi
         if (string.IsNullOrEmpty(text)) return true;
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
-            at = new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) - TimeSpan.FromTicks(10);
+            // 9999-12-31 has no next day to count back from: its end is the last instant there is.
+            at = day == DateOnly.MaxValue ? new DateTimeOffset(DateTime.MaxValue.AddTicks(-9), TimeSpan.Zero)
+                : new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) - TimeSpan.FromTicks(10);
             return true;
         }
         // An unescaped '+' of an offset arrives as a space.

@@ -75,7 +75,9 @@ public static class ViewerApi
         if (files.Provider is null)
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, type: Problems.NotFound, title: "Viewer not built",
                 detail: "The viewer's bundle was not found. Build it with: cd viewer && npm ci && npm run build (./run.sh does), or set Viewer:Folder.");
-        var file = files.Provider.GetFileInfo(string.IsNullOrEmpty(path) ? "index.html" : path);
+        // A name ending in '/' is a folder's index, as for any static site: "viewer.js/" names no file (the file system
+        // reported it present and then failed to open it).
+        var file = files.Provider.GetFileInfo(string.IsNullOrEmpty(path) ? "index.html" : path.EndsWith('/') ? path + "index.html" : path);
         if (!file.Exists || file.IsDirectory || file.PhysicalPath is null)
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, type: Problems.NotFound, title: "Not found",
                 detail: $"The viewer has no file '{path}'.");
