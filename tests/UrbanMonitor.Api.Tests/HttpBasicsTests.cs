@@ -31,6 +31,42 @@ public class HttpBasicsTests(SyntheticTilesService service) : IClassFixture<Synt
         return problem;
     }
 
+    /// <summary>A web map on another origin (a GIS team's OpenLayers page) reads the feeds, with a token too; it
+    /// cannot write: the preflight of a POST is answered without the grant.</summary>
+    [Fact]
+    public async Task ReadsAreSharedWithEveryOriginAndWritesAreNot()
+    {
+        _ = service.Db.ConnectionString;
+        using var client = service.Api.CreateClient();
+        const string Origin = "https://maps.example.org";
+        foreach (var url in new[] { "/collections/properties/items?limit=2", "/api/cities", "/collections/nothing/items" })
+        {
+            using var get = new HttpRequestMessage(HttpMethod.Get, url);
+            get.Headers.Add("Origin", Origin);
+            using var response = await client.SendAsync(get, Ct);
+            Assert.True(response.Headers.TryGetValues("Access-Control-Allow-Origin", out var allowed), $"GET {url}: no Access-Control-Allow-Origin");
+            Assert.Equal("*", Assert.Single(allowed));
+        }
+
+        using var readPreflight = new HttpRequestMessage(HttpMethod.Options, "/collections/properties/items");
+        readPreflight.Headers.Add("Origin", Origin);
+        readPreflight.Headers.Add("Access-Control-Request-Method", "GET");
+        readPreflight.Headers.Add("Access-Control-Request-Headers", "authorization");
+        using (var answer = await client.SendAsync(readPreflight, Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, answer.StatusCode);
+            Assert.Equal("*", Assert.Single(answer.Headers.GetValues("Access-Control-Allow-Origin")));
+            Assert.Contains("authorization", string.Join(",", answer.Headers.GetValues("Access-Control-Allow-Headers")), StringComparison.OrdinalIgnoreCase);
+        }
+
+        using var writePreflight = new HttpRequestMessage(HttpMethod.Options, "/api/properties");
+        writePreflight.Headers.Add("Origin", Origin);
+        writePreflight.Headers.Add("Access-Control-Request-Method", "POST");
+        using (var answer = await client.SendAsync(writePreflight, Ct))
+            Assert.False(answer.Headers.Contains("Access-Control-Allow-Methods") && answer.Headers.GetValues("Access-Control-Allow-Methods").Any(m => m.Contains("POST", StringComparison.Ordinal)),
+                "a POST from another origin is granted");
+    }
+
     [Fact]
     public async Task HeadIsAnsweredAsGetWithTheSameHeadersAndNoBody()
     {

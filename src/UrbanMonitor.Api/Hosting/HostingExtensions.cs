@@ -56,6 +56,13 @@ public static class HostingExtensions
             o.EnableForHttps = true;
             o.MimeTypes = ResponseCompressionDefaults.MimeTypes.Concat(["application/geo+json", "application/schema+json", "application/problem+json"]);
         });
+        // Reads may come from web maps on any origin (a GIS team's OpenLayers page): GET and HEAD are shared with every
+        // origin, Authorization included (a bearer token is never sent by a browser on its own, unlike a cookie, so
+        // sharing grants another site nothing it does not already hold). Writes stay same-origin.
+        builder.Services.AddCors(o => o.AddDefaultPolicy(p => p
+            .AllowAnyOrigin().WithMethods(HttpMethods.Get, HttpMethods.Head).AllowAnyHeader()
+            .WithExposedHeaders("ETag", "Link", "Location", "Content-Crs", "Content-Disposition", "Retry-After")
+            .SetPreflightMaxAge(TimeSpan.FromHours(1))));
         builder.Services.AddHostedService<DatabaseStartupProbe>();
         builder.AddUrbanMonitorLimits();
         return builder;
@@ -65,6 +72,7 @@ public static class HostingExtensions
     {
         app.Use(HttpBasics.HeadAsGetAsync);
         app.UseRouting(); // explicitly after HEAD became GET, so a HEAD finds the GET endpoint
+        app.UseCors(); // answers preflights itself, before authentication and the rate limits
         app.UseResponseCompression();
         app.UseExceptionHandler();
         app.Use(HttpBasics.RefuseNulInQueryAsync);
