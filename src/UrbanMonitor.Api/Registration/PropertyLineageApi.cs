@@ -6,6 +6,8 @@ using UrbanMonitor.Database.Registration;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Domain.Codes;
+using UrbanMonitor.Domain.Text;
+using UrbanMonitor.Api.Transactions;
 using P = UrbanMonitor.Api.Registration.RegistrationProblems;
 using R = UrbanMonitor.Api.Registration.RegistrationApi;
 
@@ -79,6 +81,7 @@ public static class PropertyLineageApi
         if (bodyProblem is not null) return bodyProblem;
         using var _ = doc;
         var root = doc!.RootElement;
+        if (JsonBody.UnstorableText(root, "") is { } unstorable) return Invalid(unstorable);
         var (srid, crsProblem) = R.ReadCrs(http.Request);
         if (crsProblem is not null) return crsProblem;
 
@@ -105,12 +108,13 @@ public static class PropertyLineageApi
         else
         {
             var geometry = type == "Feature" && root.TryGetProperty("geometry", out var g) ? g : root;
-            var gtype = geometry.ValueKind == JsonValueKind.Object && geometry.TryGetProperty("type", out var gt) ? gt.GetString() : null;
+            var gtype = geometry.ValueKind == JsonValueKind.Object && geometry.TryGetProperty("type", out var gt) && gt.ValueKind == JsonValueKind.String ? gt.GetString() : null;
             if (gtype is not ("LineString" or "MultiLineString"))
                 return Invalid("Send the children as a FeatureCollection of polygons, or a cutting line (a LineString, or a Feature with one).");
             line = geometry.GetRawText();
         }
         var reason = Reason(http.Request, root, "split");
+        if (TextRules.Problem("reason", reason, 2000) is { } badReason) return Invalid(badReason);
         var user = R.UserId(http.User);
 
         return await R.ChangeAsync(id, http, db, expected, R.Writers, ct, async (conn, tx, row) =>
@@ -143,6 +147,7 @@ public static class PropertyLineageApi
         if (bodyProblem is not null) return bodyProblem;
         using var _ = doc;
         var root = doc!.RootElement;
+        if (JsonBody.UnstorableText(root, "") is { } unstorable) return Invalid(unstorable);
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("ids", out var idsJson) || idsJson.ValueKind != JsonValueKind.Array)
             return Invalid("The body must be {\"ids\": [property ids], \"parcel\": new parcel number, \"reason\": …}.");
         var ids = new List<long>();
@@ -169,6 +174,7 @@ public static class PropertyLineageApi
             return P.Problem(StatusCodes.Status428PreconditionRequired, P.PreconditionRequired, "If-Match required",
                 $"If-Match has {etags.Count} ETags for {ids.Count} properties; send one per id, in order.");
         var reason = Reason(http.Request, root, "merge");
+        if (TextRules.Problem("reason", reason, 2000) is { } badReason) return Invalid(badReason);
         var user = R.UserId(http.User);
 
         await using var conn = await db.OpenConnectionAsync(ct);
