@@ -234,21 +234,31 @@ public static class RevenueApi
         foreach (var z in rule.Zones)
         {
             await using var ins = new NpgsqlCommand("""
-                WITH g AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($4), 4326) AS g)
-                INSERT INTO charge_zones (city_id, fiscal_year, code, geom)
-                SELECT $1, $2, $3, ST_Multi(g.g) FROM g WHERE ST_IsValid(g.g) AND NOT ST_IsEmpty(g.g)
+                WITH g AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($4), 4326) AS g),
+                d AS (SELECT g.g, ST_IsValidDetail(g.g) AS v FROM g),
+                i AS (INSERT INTO charge_zones (city_id, fiscal_year, code, geom)
+                      SELECT $1, $2, $3, ST_Multi(d.g) FROM d WHERE (d.v).valid AND NOT ST_IsEmpty(d.g) RETURNING 1)
+                SELECT (SELECT count(*) FROM i)::int, ST_IsEmpty(d.g), (d.v).reason, ST_AsText((d.v).location) FROM d
                 """, conn, tx);
             ins.Parameters.Add(new NpgsqlParameter { Value = city.Id });
             ins.Parameters.Add(new NpgsqlParameter { Value = fiscalYear });
             ins.Parameters.Add(new NpgsqlParameter { Value = z.Code });
             ins.Parameters.Add(new NpgsqlParameter { Value = z.GeoJson });
-            int n;
-            try { n = await ins.ExecuteNonQueryAsync(ct); }
+            try
+            {
+                await using var r = await ins.ExecuteReaderAsync(ct);
+                await r.ReadAsync(ct);
+                if (r.GetInt32(0) == 0)
+                    return r.GetBoolean(1)
+                        ? P.Unprocessable(InvalidRule, "Invalid charge rule", $"Zone '{z.Code}' has an empty geometry.")
+                        : P.Unprocessable(InvalidRule, "Invalid charge rule",
+                            $"Zone '{z.Code}' has an invalid geometry: {r.GetString(2)}{(r.IsDBNull(3) ? "" : " at " + r.GetString(3))}.",
+                            new Dictionary<string, object?> { ["location"] = r.IsDBNull(3) ? null : r.GetString(3) });
+            }
             catch (PostgresException e) when (e.SqlState.StartsWith("XX", StringComparison.Ordinal) || e.SqlState.StartsWith("22", StringComparison.Ordinal))
             {
                 return P.Unprocessable(InvalidRule, "Invalid charge rule", $"Zone '{z.Code}': {e.MessageText}");
             }
-            if (n == 0) return P.Unprocessable(InvalidRule, "Invalid charge rule", $"Zone '{z.Code}' has an empty or invalid geometry.");
         }
         foreach (var rate in rule.Rates)
         {
