@@ -6,6 +6,7 @@ using UrbanMonitor.Database.Registration;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Domain.Codes;
+using UrbanMonitor.Domain.Geometry;
 using UrbanMonitor.Domain.Text;
 using UrbanMonitor.Api.Transactions;
 using P = UrbanMonitor.Api.Registration.RegistrationProblems;
@@ -99,6 +100,8 @@ public static class PropertyLineageApi
                 i++;
                 if (f.ValueKind != JsonValueKind.Object || !f.TryGetProperty("geometry", out var g) || g.ValueKind != JsonValueKind.Object)
                     return Invalid($"Child {i} has no geometry.");
+                if (GeoJsonPositions.Problem(g, $"features[{i - 1}].geometry") is { } malformed)
+                    return P.Unprocessable(P.InvalidGeoJson, "Invalid GeoJSON", malformed);
                 var (candidate, problem) = await RegistrationRules.NormalizeAsync(db, g.GetRawText(), srid, R.Repair(http.Request), ct);
                 if (problem is not null) return P.From(problem);
                 children.Add(candidate!.Ewkb);
@@ -111,6 +114,8 @@ public static class PropertyLineageApi
             var gtype = geometry.ValueKind == JsonValueKind.Object && geometry.TryGetProperty("type", out var gt) && gt.ValueKind == JsonValueKind.String ? gt.GetString() : null;
             if (gtype is not ("LineString" or "MultiLineString"))
                 return Invalid("Send the children as a FeatureCollection of polygons, or a cutting line (a LineString, or a Feature with one).");
+            if (GeoJsonPositions.Problem(geometry, type == "Feature" ? "geometry" : "line") is { } malformed)
+                return P.Unprocessable(P.InvalidGeoJson, "Invalid GeoJSON", malformed);
             line = geometry.GetRawText();
         }
         var reason = Reason(http.Request, root, "split");
