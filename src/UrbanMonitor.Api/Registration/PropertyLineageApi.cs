@@ -83,7 +83,7 @@ public static class PropertyLineageApi
         using var _ = doc;
         var root = doc!.RootElement;
         if (JsonBody.UnstorableText(root, "") is { } unstorable) return Invalid(unstorable);
-        var (srid, crsProblem) = R.ReadCrs(http.Request);
+        var (srid, crsProblem) = R.ReadCrs(http.Request, root);
         if (crsProblem is not null) return crsProblem;
 
         // Either the children's polygons or a cutting line.

@@ -143,12 +143,15 @@ public static class RegistrationApi
     /// <summary>A body that cannot be read as a property: malformed positions are <c>invalid-geojson</c>, the rest <c>invalid-property</c>.</summary>
     internal static IResult ParseProblem(FormatException e) => P.From(RuleProblem.Unreadable(e));
 
-    /// <summary>The request's CRS: <c>?crs=</c>, else a legacy GeoJSON <c>crs</c> member of the body
+    /// <summary>The request's CRS: <c>?crs=</c>, else a legacy GeoJSON <c>crs</c> member of the body or of its geometry
     /// (<c>{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32642"}}</c>), else EPSG:4326.</summary>
     internal static (int Srid, IResult? Problem) ReadCrs(HttpRequest request, JsonElement? body = null)
     {
         var text = request.Query["crs"].ToString();
-        if (string.IsNullOrEmpty(text) && body is { ValueKind: JsonValueKind.Object } b && b.TryGetProperty("crs", out var member) && member.ValueKind != JsonValueKind.Null)
+        // GeoJSON 2008 puts the crs member on the top-level object, or on the geometry when the Feature has none.
+        if (string.IsNullOrEmpty(text) && body is { ValueKind: JsonValueKind.Object } b
+            && (b.TryGetProperty("crs", out var member) && member.ValueKind != JsonValueKind.Null
+                || b.TryGetProperty("geometry", out var g) && g.ValueKind == JsonValueKind.Object && g.TryGetProperty("crs", out member) && member.ValueKind != JsonValueKind.Null))
         {
             text = member.ValueKind == JsonValueKind.Object && member.TryGetProperty("properties", out var p) && p.ValueKind == JsonValueKind.Object
                    && p.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() ?? "" : "";

@@ -36,7 +36,7 @@ internal static class Subdivision
         var geometry = part.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == "Feature" &&
                        part.TryGetProperty("geometry", out var g) ? g : part;
         if (GeoJsonPositions.Problem(geometry, "part") is { } malformed) return (null, P.Unprocessable(P.InvalidGeoJson, "Invalid GeoJSON", malformed));
-        var (srid, crsProblem) = R.ReadCrs(request);
+        var (srid, crsProblem) = R.ReadCrs(request, part);
         if (crsProblem is not null) return (null, crsProblem);
         var (candidate, problem) = await RegistrationRules.NormalizeAsync(db, geometry.GetRawText(), srid, false, ct);
         return problem is not null ? (null, P.From(problem)) : (candidate!.Ewkb, null);
