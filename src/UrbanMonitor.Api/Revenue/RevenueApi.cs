@@ -30,6 +30,7 @@ public static class RevenueApi
     public const string InvoiceNotFound = Problems.Prefix + "invoice-not-found";
     public const string ReceiptNotFound = Problems.Prefix + "receipt-not-found";
 
+    private static readonly DateOnly EarliestPayment = new(1900, 1, 1);
     private static readonly string[] RuleSetters = ["admin", "supervisor"];
     private static readonly string[] Cashiers = ["land-officer", "supervisor", "admin"];
 
@@ -478,6 +479,9 @@ public static class RevenueApi
         if (body.Text("date") is { } ds && !DateOnly.TryParseExact(ds, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date))
             return P.Unprocessable(InvalidPayment, "Invalid payment", "date must be a date (yyyy-MM-dd).");
         if (date > today.AddDays(1)) return P.Unprocessable(InvalidPayment, "Invalid payment", "A payment cannot be dated in the future.");
+        // Before 1900 is a typo, and before 622 outside the Solar Hijri calendar (which threw).
+        if (date < EarliestPayment)
+            return P.Unprocessable(InvalidPayment, "Invalid payment", $"A payment cannot be dated before {D(EarliestPayment)}.");
         var reference = body.Text("reference");
         var key = http.Request.Headers["Idempotency-Key"].ToString();
         var user = RegistrationApi.UserId(http.User);
