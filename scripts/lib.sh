@@ -6,7 +6,8 @@ POSTGIS_CONTROL=/usr/share/postgresql/15/extension/postgis.control
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 um_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-um_die() { printf 'error: %s\n' "$*" | fold -s -w 110 >&2; exit "${2:-1}"; }
+# um_die MESSAGE [EXIT_CODE]: prints the message (not the exit code) and exits.
+um_die() { printf 'error: %s\n' "$1" | fold -s -w 110 >&2; exit "${2:-1}"; }
 
 # Installs PostgreSQL 15 + PostGIS 3 (and any extra Debian packages named) when missing.
 # Not root: prints the exact apt command and exits non-zero.

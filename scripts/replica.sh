@@ -16,6 +16,10 @@ case "${1:-}" in
   start)
     [ -f "$STATE/pg/PG_VERSION" ] || um_die "no private cluster in $STATE/pg: start ./run.sh first (or set URBANMONITOR_HOME)."
     um_port_busy "$PG_PORT" || um_die "the primary is not running on 127.0.0.1:$PG_PORT: start ./run.sh first."
+    # Said here, before anything is copied: the cluster start's own message names the primary's port variable.
+    if um_port_busy "$STANDBY_PORT" && ! um_pg "$PG_BIN/pg_ctl" -D "$STATE/standby" status >/dev/null 2>&1; then
+      um_die "port $STANDBY_PORT on 127.0.0.1 is taken by another server, so the standby cannot listen there. Set URBANMONITOR_STANDBY_PORT to a free port."
+    fi
     PASSWORD=$(cat "$STATE/db-password" 2>/dev/null || true)
     PGPASSWORD=$PASSWORD um_standby_create "$STATE/pg" "$PG_PORT" "$STATE/standby"
     um_cluster_start "$STATE/standby" "$STANDBY_PORT" "$STATE/standby-run"

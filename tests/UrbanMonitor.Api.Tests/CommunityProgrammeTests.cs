@@ -129,10 +129,9 @@ public class CommunityProgrammeTests(ImportService s) : IClassFixture<ImportServ
         Assert.DoesNotContain("facilitator.au-1", text);
     }
 
-    [Fact]
-    public async Task TheStrategicActionPlanListsTheCitysAndEachDistrictsPrioritisedInvestmentsWhereTheyArePlanned()
+    /// <summary>A city of two districts side by side: 1 over 67.0–67.1° E, 2 over 67.1–67.2° E (36.7–36.8° N).</summary>
+    private async Task CityWithTwoDistrictsAsync(string slug)
     {
-        const string slug = "plan-city";
         await s.CityAsync(slug);
         foreach (var (code, west) in new[] { ("1", 67.0), ("2", 67.1) })
             await s.Db.ScalarAsync<long>("""
@@ -140,6 +139,39 @@ public class CommunityProgrammeTests(ImportService s) : IClassFixture<ImportServ
                            SELECT id, $2, 'District ' || $2, 10000, ST_Multi(ST_MakeEnvelope($3, 36.7, $3 + 0.1, 36.8, 4326)) FROM cities WHERE slug = $1 RETURNING 1)
                 SELECT count(*) FROM i
                 """, slug, code, west);
+    }
+
+    [Fact]
+    public async Task ASupervisorCannotFileACouncilUnderTheirDistrictWhileItsAreaLiesInAnotherNorMoveItThere()
+    {
+        const string slug = "council-district-city";
+        await CityWithTwoDistrictsAsync(slug);
+        using var supervisor1 = s.Api.CreateClient().WithToken(TestTokens.For("supervisor", slug + ":1"));
+
+        // Labelled district 1, drawn wholly in district 2: refused, nothing written.
+        var labelled = await ProblemAsync(await supervisor1.PostAsync($"/api/cities/{slug}/councils", Body(
+            $$"""{"code": "K-X", "name": "x", "district": "1", "electedOn": "2025-12-01", "geometry": {{Box(67.15, 36.75, 67.16, 36.76)}}}"""), Ct),
+            HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("urn:urbanmonitor:problem:outside-district", labelled.GetProperty("type").GetString());
+        Assert.Equal(0L, await s.Db.ScalarAsync<long>("SELECT count(*) FROM councils WHERE code = 'K-X'"));
+
+        // A council of district 1 may be redrawn within it, but not moved into district 2.
+        var council = (await OkAsync(await supervisor1.PostAsync($"/api/cities/{slug}/councils", Body(
+            $$"""{"code": "K-Y", "name": "y", "electedOn": "2025-12-01", "geometry": {{Box(67.05, 36.75, 67.06, 36.76)}}}"""), Ct), HttpStatusCode.Created));
+        Assert.Equal("1", council.GetProperty("district").GetString());
+        var id = council.GetProperty("id").GetInt64();
+        await OkAsync(await supervisor1.PutAsync($"/api/councils/{id}", Body($$"""{"geometry": {{Box(67.04, 36.75, 67.06, 36.76)}}}"""), Ct));
+        var moved = await ProblemAsync(await supervisor1.PutAsync($"/api/councils/{id}", Body($$"""{"geometry": {{Box(67.15, 36.75, 67.16, 36.76)}}}"""), Ct),
+            HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("urn:urbanmonitor:problem:outside-district", moved.GetProperty("type").GetString());
+        Assert.Equal(67.04, await s.Db.ScalarAsync<double>("SELECT round(ST_XMin(geom)::numeric, 6)::float8 FROM councils WHERE id = $1", id));
+    }
+
+    [Fact]
+    public async Task TheStrategicActionPlanListsTheCitysAndEachDistrictsPrioritisedInvestmentsWhereTheyArePlanned()
+    {
+        const string slug = "plan-city";
+        await CityWithTwoDistrictsAsync(slug);
         using var planner1 = s.Api.CreateClient().WithToken(TestTokens.For("planner", slug + ":1"));
         await OkAsync(await s.Client.PostAsync($"/api/cities/{slug}/strategic-plan",
             Body("""{"priority": 1, "title": "Trunk water main", "need": "water", "estimatedCost": 2500000, "status": "funded"}"""), Ct), HttpStatusCode.Created);

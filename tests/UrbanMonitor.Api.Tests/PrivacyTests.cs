@@ -63,5 +63,68 @@ public class PrivacyTests(MazarRegistrationService service) : IClassFixture<Maza
         Assert.True(checkedBodies >= urls.Count / 2, $"only {checkedBodies} of {urls.Count} outputs answered anonymously: the test would prove little");
     }
 
+    [Fact]
+    public async Task StaffOfAnotherDistrictOrCityReadNoPartiesIdDocumentsOrSourceDocumentsOfAProperty()
+    {
+        service.Require();
+        var spot = service.FreeSpot();
+        var id = await PropertyAsync(service, spot, "8803", "Farzana Otherdistrictmarker");
+        var secrets = new[] { "Otherdistrictmarker", "TZ-8803" };
+        var urls = new[]
+        {
+            $"/api/properties/{id}", $"/api/properties/{id}/history",
+            "/api/properties/search?code=MZR-1-77-8803", "/api/properties/search?name=Otherdistrictmarker",
+        };
+
+        // The property's own district's staff see the holder (the marker is really there to be leaked).
+        using var own = service.Client(Officer);
+        Assert.Contains("Otherdistrictmarker", await own.GetStringAsync(urls[0], Ct), StringComparison.Ordinal);
+        Assert.Contains("Otherdistrictmarker", await own.GetStringAsync(urls[3], Ct), StringComparison.Ordinal);
+
+        foreach (var token in new[]
+                 {
+                     TestTokens.For("land-officer", "mazar-e-sharif:2"), TestTokens.For("supervisor", "mazar-e-sharif:2"),
+                     TestTokens.For("land-officer", "rio-de-janeiro:013"), TestTokens.For("admin", "rio-de-janeiro:013"),
+                 })
+        {
+            using var other = service.Client(token);
+            foreach (var url in urls)
+            {
+                using var response = await other.GetAsync(url, Ct);
+                var body = await response.Content.ReadAsStringAsync(Ct);
+                Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, $"{url}: {(int)response.StatusCode} {body}");
+                foreach (var secret in secrets)
+                    Assert.False(body.Contains(secret, StringComparison.Ordinal), $"{url} shows '{secret}' to staff of another district");
+            }
+        }
+    }
+
+    /// <summary>A survey file's other columns land in a parcel's free-form attributes (imports keep them all), and
+    /// a file may well hold the occupant's name or phone there: like the parties, only the district's staff read them.</summary>
+    [Fact]
+    public async Task AParcelsFreeFormAttributesAreReadOnlyByStaffOfItsDistrict()
+    {
+        service.Require();
+        var spot = service.FreeSpot();
+        using var officer = service.Client(Officer);
+        var created = await OkAsync(await officer.PostAsync("/api/properties", Feature(Square(spot, 15, 0, 0), "1", "77", "8804",
+            attributes: new { land_use = "residential", occupant_phone = "0799-Attributemarker" }), Ct), System.Net.HttpStatusCode.Created);
+        var id = created.GetProperty("id").GetInt64();
+
+        var own = await OkAsync(await officer.GetAsync($"/api/properties/{id}", Ct));
+        Assert.Equal("0799-Attributemarker", own.GetProperty("properties").GetProperty("attributes").GetProperty("occupant_phone").GetString());
+        foreach (var token in new[] { null, TestTokens.For("land-officer", "mazar-e-sharif:2"), TestTokens.For("admin", "rio-de-janeiro:013") })
+        {
+            using var other = token is null ? service.Client() : service.Client(token);
+            foreach (var url in new[] { $"/api/properties/{id}", $"/api/properties/{id}/history", $"/collections/properties/items/{id}" })
+            {
+                using var response = await other.GetAsync(url, Ct);
+                var body = await response.Content.ReadAsStringAsync(Ct);
+                Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, $"{url}: {(int)response.StatusCode} {body}");
+                Assert.False(body.Contains("Attributemarker", StringComparison.Ordinal), $"{url} shows the attributes to {token ?? "anonymous"}");
+            }
+        }
+    }
+
     private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
 }

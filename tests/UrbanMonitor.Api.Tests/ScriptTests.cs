@@ -62,7 +62,40 @@ public class RunScriptTests
         var result = await Repo.RunAsync("bash", ["run.sh"], new Dictionary<string, string?> { ["URBANMONITOR_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"port {port} on 127.0.0.1 is already in use", result.Stderr);
+        // The message ends with the command to type; the exit code is not printed after it.
+        Assert.EndsWith("URBANMONITOR_PORT=5081 ./run.sh", result.Stderr.TrimEnd(), StringComparison.Ordinal);
         Assert.DoesNotContain("Building", result.Stderr);
+    }
+
+    [Fact]
+    public async Task ReplicaShNamesTheStandbyPortSettingWhenThatPortIsTakenBeforeCopyingAnything()
+    {
+        using var primary = new TcpListener(IPAddress.Loopback, 0);
+        primary.Start();
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var standbyPort = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var home = Directory.CreateTempSubdirectory("um-replica-").FullName;
+        try
+        {
+            // What the script checks of ./run.sh's cluster: its folder, and something listening on its port.
+            Directory.CreateDirectory(Path.Combine(home, "pg"));
+            await File.WriteAllTextAsync(Path.Combine(home, "pg", "PG_VERSION"), "15\n", TestContext.Current.CancellationToken);
+            var result = await Repo.RunAsync("bash", ["scripts/replica.sh", "start"], new Dictionary<string, string?>
+            {
+                ["URBANMONITOR_HOME"] = home,
+                ["URBANMONITOR_PG_PORT"] = ((IPEndPoint)primary.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["URBANMONITOR_STANDBY_PORT"] = standbyPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }, TimeSpan.FromSeconds(60));
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains($"port {standbyPort} on 127.0.0.1 is taken", result.Stderr);
+            Assert.Contains("URBANMONITOR_STANDBY_PORT", result.Stderr);
+            Assert.False(Directory.Exists(Path.Combine(home, "standby")));
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
     }
 
     /// <summary>The newcomer's path: ./run.sh creates its cluster, migrates, loads, serves; SIGTERM stops both; a

@@ -279,6 +279,32 @@ public class ServiceChargeTests(MazarRegistrationService service) : IClassFixtur
     }
 
     [Fact]
+    public async Task ASupervisorAssessesOnlyTheDistrictsTheyAreAssignedTo()
+    {
+        service.Require();
+        await PutRuleAsync(1389, Rule());
+        using var officer2 = service.Client(TestTokens.For("land-officer", "mazar-e-sharif:2"));
+        var inDistrict2 = (await OkAsync(await officer2.PostAsync("/api/properties",
+            Feature(Square(service.SpotInDistrict2, 15), "2", "88", "1389"), Ct), HttpStatusCode.Created)).GetProperty("id").GetInt64();
+        var inDistrict1 = await PropertyAsync("1389", "residential", 15);
+        const string count = "SELECT count(*) FROM charge_assessments WHERE fiscal_year = 1389 AND property_id = $1";
+
+        // A supervisor of district 1 writes no charges into district 2's ledgers, named or as part of the whole city.
+        using var supervisor = service.Client(Supervisor);
+        await AssertProblemAsync(await supervisor.PostAsync("/api/cities/mazar-e-sharif/service-charges/assessments?year=1389&district=2", null, Ct),
+            403, "forbidden-district");
+        var run = await OkAsync(await supervisor.PostAsync("/api/cities/mazar-e-sharif/service-charges/assessments?year=1389", null, Ct));
+        Assert.Equal(["1"], run.GetProperty("districts").EnumerateArray().Select(d => d.GetString()!));
+        Assert.Equal(1L, await service.Db.ScalarAsync<long>(count, inDistrict1));
+        Assert.Equal(0L, await service.Db.ScalarAsync<long>(count, inDistrict2));
+
+        // A supervisor of every district assesses the whole city.
+        using var everywhere = service.Client(TestTokens.For("supervisor"));
+        await OkAsync(await everywhere.PostAsync("/api/cities/mazar-e-sharif/service-charges/assessments?year=1389", null, Ct));
+        Assert.Equal(1L, await service.Db.ScalarAsync<long>(count, inDistrict2));
+    }
+
+    [Fact]
     public async Task AnonymousGets401Everywhere()
     {
         service.Require();

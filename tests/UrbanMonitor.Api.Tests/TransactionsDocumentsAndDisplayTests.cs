@@ -126,4 +126,61 @@ public partial class TransactionsTests
             .EnumerateArray().Select(f => f.GetProperty("properties").GetProperty("outcome").GetString()!);
         Assert.Equal(["registered", "held", "registered"], outcomes);
     }
+
+    [Fact]
+    public async Task AClosedDisplayPeriodKeepsShowingItsClaimantsAndNeverTheNamesOfWhoeverBuysTheParcelLater()
+    {
+        service.Require();
+        var spot = service.FreeSpot();
+        var id = await PropertyAsync(service, spot, "1201", "Displayed Claimant", upTo: "verified");
+        using var officer = service.Client(Officer);
+        using var supervisor = service.Client(Supervisor);
+        var area = JsonDocument.Parse(Square(spot, 40, -20, -20)).RootElement;
+        var displayId = (await OkAsync(await officer.PostAsync("/api/displays", Json(new { city = "mazar-e-sharif", area, days = 1 }), Ct), HttpStatusCode.Created))
+            .GetProperty("id").GetInt64();
+        // The period has run (the database's clock, which the rights' times come from too), then the claim is registered.
+        Assert.Equal(displayId, await service.Db.ScalarAsync<long>(
+            "UPDATE display_periods SET starts_at = starts_at - interval '2 days', ends_at = now() - interval '1 second' WHERE id = $1 RETURNING id", displayId));
+        await OkAsync(await supervisor.PostAsync($"/api/displays/{displayId}/close", null, Ct));
+
+        // Later the registered owner sells: the buyer was never a claimant of that display and is not shown publicly.
+        var deed = await DocumentAsync(service, $"property:{id}", Pdf("sale deed"));
+        await ApplyAsync(id, new { kind = "sale", documentId = deed, open = new[] { new { party = new { kind = "person", name = "Later Buyer", idDocument = "TZ-1201B" }, share = 1 } } });
+        Assert.Contains("Later Buyer", await RightsAsync(supervisor, id));
+
+        var anonymous = service.Client();
+        var geojson = await anonymous.GetStringAsync($"/api/displays/{displayId}/claims", Ct);
+        var claimants = JsonDocument.Parse(geojson).RootElement.GetProperty("features")[0].GetProperty("properties").GetProperty("claimants");
+        Assert.Equal(["Displayed Claimant"], claimants.EnumerateArray().Select(c => c.GetString()!));
+        var page = await anonymous.GetStringAsync($"/displays/{displayId}", Ct);
+        Assert.Contains("Displayed Claimant", page);
+        Assert.DoesNotContain("Later Buyer", page);
+        Assert.DoesNotContain("Later Buyer", geojson);
+    }
+    [Fact]
+    public async Task ATransactionsReasonWhichSpeaksOfItsPartiesStaysWithStaffAndThePublicHistoryNamesOnlyTheTransaction()
+    {
+        service.Require();
+        var id = await PropertyAsync(service, service.FreeSpot(), "1202", "Nazanin Reasonmarker");
+        var certificate = await DocumentAsync(service, $"property:{id}", Pdf("inheritance certificate"));
+        var (transaction, _) = await ApplyAsync(id, new
+        {
+            kind = "inheritance", documentId = certificate, reason = "death of Nazanin Reasonmarker",
+            open = new[] { new { share = 1m, party = new { name = "Heir Of Nazanin", idDocument = "H-1202" } } },
+        });
+        var named = $"inheritance (transaction {transaction.GetProperty("id").GetInt64()})";
+
+        using var staff = service.Client(Supervisor);
+        var full = (await OkAsync(await staff.GetAsync($"/api/properties/{id}/history", Ct))).GetProperty("versions").EnumerateArray().Last();
+        Assert.Equal(named + ": death of Nazanin Reasonmarker", full.GetProperty("reason").GetString());
+        foreach (var reader in new[] { service.Client(), service.Client(TestTokens.For("land-officer", "mazar-e-sharif:2")) })
+        {
+            using (reader)
+            {
+                var body = await reader.GetStringAsync($"/api/properties/{id}/history", Ct);
+                Assert.DoesNotContain("Reasonmarker", body);
+                Assert.Equal(named, JsonDocument.Parse(body).RootElement.GetProperty("versions").EnumerateArray().Last().GetProperty("reason").GetString());
+            }
+        }
+    }
 }

@@ -67,6 +67,34 @@ public class UsersApiTests(TestDatabase db) : IClassFixture<TestDatabase>
         Assert.Contains("no user 'nobody'", unknown.Stderr);
     }
 
+    [Fact]
+    public async Task ATokenStopsWorkingOnceTheUsersRolesOrDistrictsChangeAndANewOneCarriesTheNewRights()
+    {
+        await new DemoLoader(db.DataSource).LoadSyntheticAsync(2_000, 42, Ct);
+        await using var api = new ApiFactory(db.ConnectionString);
+        using var admin = api.CreateClient().WithToken(TestTokens.For("admin"));
+        await OkAsync(await admin.PostAsync("/api/users", Json(new
+        {
+            login = "farah.officer", name = "Farah", roles = new[] { "land-officer" }, districts = new[] { "synthetic:1" },
+        }), Ct), HttpStatusCode.Created);
+        async Task<HttpClient> FreshTokenAsync() =>
+            api.CreateClient().WithToken(Tokens.Issue((await Users.ListAsync(db.DataSource, "farah.officer", Ct)).Single(),
+                TokenSettings.FromBase64(TestTokens.Key), TimeSpan.FromHours(1)));
+
+        using var first = await FreshTokenAsync();
+        Assert.Equal(HttpStatusCode.OK, (await first.GetAsync("/api/me", Ct)).StatusCode);
+        // Moved to another district: the old token's synthetic:1 is no longer hers.
+        await OkAsync(await PatchAsync(admin, "/api/users/farah.officer", new { districts = new[] { "synthetic:2" } }));
+        AssertUnauthorized(await first.GetAsync("/api/me", Ct));
+        using var second = await FreshTokenAsync();
+        var me = await OkAsync(await second.GetAsync("/api/me", Ct));
+        Assert.Equal(["synthetic:2"], me.GetProperty("districts").EnumerateArray().Select(d => d.GetString()!));
+        // Demoted to a reader: the officer's token no longer registers or reads parties.
+        await OkAsync(await PatchAsync(admin, "/api/users/farah.officer", new { roles = new[] { "gis-reader" } }));
+        AssertUnauthorized(await second.GetAsync("/api/me", Ct));
+        AssertUnauthorized(await second.GetAsync("/api/properties/search?name=Karimi", Ct));
+    }
+
     // The last enabled admin cannot be disabled or demoted: nobody could manage users through the API afterwards (tokens of
     // disabled users stop working at once).
     [Fact]

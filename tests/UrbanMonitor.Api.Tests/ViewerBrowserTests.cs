@@ -213,6 +213,27 @@ public sealed class ViewerBrowserTests(ViewerBrowser b) : IClassFixture<ViewerBr
             await File.AppendAllTextAsync(timings, string.Create(CultureInfo.InvariantCulture, $"{drawn.TotalMilliseconds:0} {js}\n"), Ct);
     }
 
+    /// <summary>A page as a user's browser opens it: no request routing (which hides the browser's own requests, such as
+    /// the favicon it asks for unasked), so any failed request or script error shows in the console.</summary>
+    [Fact]
+    public async Task ViewerOpensWithoutErrorsInTheBrowserConsole()
+    {
+        b.Require();
+        var parcel = await PointAsync("""
+            SELECT ST_X(c), ST_Y(c), id FROM (SELECT ST_PointOnSurface(p.geom) c, p.id FROM properties p JOIN cities ci ON ci.id = p.city_id
+            WHERE ci.slug = 'mazar-e-sharif' ORDER BY p.id LIMIT 1) x
+            """);
+        await using var context = await b.Browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, m) => { if (m.Type == "error") lock (errors) errors.Add($"{m.Text} ({m.Location})"); };
+        page.PageError += (_, e) => { lock (errors) errors.Add(e); };
+        await page.GotoAsync(Url(b.BaseUrl, parcel.Lon, parcel.Lat, 17), new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
+        await WaitAsync(page, "umViewer.ready && umViewer.paintedPixels() > 0");
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        lock (errors) Assert.Empty(errors);
+    }
+
     [Fact]
     public async Task ClickingASettlementOpensItsAnalysisWithACharts()
     {

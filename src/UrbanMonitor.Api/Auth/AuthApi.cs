@@ -23,14 +23,19 @@ public static class AuthApi
             // Read when first used, so configuration added later (tests, environment) is seen.
             var auth = configuration.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions();
             o.MapInboundClaims = false;
-            // A disabled user's tokens stop working at once, not when they expire.
+            // A disabled user's tokens stop working at once, not when they expire; so do the tokens of a user whose roles,
+            // districts or councils have changed since (a demoted officer's old token would otherwise keep its rights).
             o.Events = new JwtBearerEvents
             {
                 OnTokenValidated = async ctx =>
                 {
-                    if (Guid.TryParse(ctx.Principal?.FindFirstValue("sub"), out var id)
-                        && await Users.IsDisabledAsync(ctx.HttpContext.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>(), id, ctx.HttpContext.RequestAborted))
-                        ctx.Fail("This user is disabled.");
+                    if (ctx.Principal is { } principal && Guid.TryParse(principal.FindFirstValue("sub"), out var id)
+                        && await Users.FindAsync(ctx.HttpContext.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>(), id, ctx.HttpContext.RequestAborted) is { } user)
+                    {
+                        if (user.Disabled) ctx.Fail("This user is disabled.");
+                        else if (!Same(principal, "role", user.Roles) || !Same(principal, "districts", user.Districts) || !Same(principal, "councils", user.Councils))
+                            ctx.Fail("This user's roles, districts or councils have changed since the token was issued; ask for a new token.");
+                    }
                 },
             };
             o.TokenValidationParameters = new TokenValidationParameters
@@ -57,6 +62,10 @@ public static class AuthApi
             .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin));
         return builder;
     }
+
+    /// <summary>Whether the token's <paramref name="claim"/> values are the user's current ones (as sets).</summary>
+    private static bool Same(ClaimsPrincipal principal, string claim, IReadOnlyList<string> current) =>
+        principal.FindAll(claim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal).SetEquals(current);
 
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {

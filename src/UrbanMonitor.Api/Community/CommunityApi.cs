@@ -287,6 +287,22 @@ public static class CommunityApi
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>Null when the area (EWKB, EPSG:4326) reaches into district <paramref name="district"/> of the city (their
+    /// interiors meet); otherwise a 422 <c>outside-district</c>. A council is filed under a district, and who may edit it
+    /// follows that district, so its area must lie (at least partly) in it.</summary>
+    private static async Task<IResult?> OutsideDistrictAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, int cityId, string slug, string district,
+        byte[] ewkb, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT EXISTS (SELECT 1 FROM districts d WHERE d.city_id = $1 AND d.code = $2 AND ST_Relate(d.geom, ST_GeomFromEWKB($3), 'T********'))
+            """, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
+        cmd.Parameters.Add(Param(district, NpgsqlDbType.Text));
+        cmd.Parameters.Add(Param(ewkb, NpgsqlDbType.Bytea));
+        return (bool)(await cmd.ExecuteScalarAsync(ct))! ? null
+            : P.Unprocessable(P.OutsideDistrict, "Outside the district", $"The council's area does not lie in district {slug}:{district}; draw it there or file it under the district it lies in.");
+    }
+
     private static IResult NoCouncil(long id) => P.Problem(404, CouncilNotFound, "Council not found", $"There is no council {id}.");
     private static IResult NoProject(long id) => P.Problem(404, ProjectNotFound, "Project not found", $"There is no project {id}.");
 
@@ -429,6 +445,7 @@ public static class CommunityApi
 
         await using var conn = await db.OpenConnectionAsync(ct);
         if (await CityIdAsync(conn, slug, ct) is not { } cityId) return Problems.CityMissing(slug);
+        if (district is not null && await OutsideDistrictAsync(conn, null, cityId, slug, district, ewkb!, ct) is { } outside) return outside;
         await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         await using var cmd = new NpgsqlCommand(CouncilInsertSql, conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = cityId });
@@ -475,6 +492,9 @@ public static class CommunityApi
         }
         return await InCouncilAsync(id, http, db, ct, async (conn, tx, row) =>
         {
+            // A new area stays in the council's district: moving it elsewhere would move it out of its editors' reach.
+            if (ewkb is not null && row.District.Length > 0
+                && await OutsideDistrictAsync(conn, tx, row.CityId, row.Slug, row.District, ewkb, ct) is { } outside) return outside;
             await SayWhyAsync(conn, tx, reason, ct);
             await using var cmd = new NpgsqlCommand(CouncilUpdateSql, conn, tx);
             cmd.Parameters.Add(new NpgsqlParameter { Value = id });

@@ -12,7 +12,7 @@ namespace UrbanMonitor.Api.Registration;
 /// diacritic- and Arabic-letter-variant-insensitive, staff only), by point (<c>point=lon,lat</c>: the parcel that holds
 /// it) and by bounding box (<c>bbox=minLon,minLat,maxLon,maxLat</c>), as of <c>?at=</c>; all given criteria must
 /// match. A GeoJSON FeatureCollection ordered by code, <c>limit</c> (1–500, default 50) per page, the next page by
-/// <c>after=</c> the last code. Holders' names only for staff.
+/// <c>after=</c> the last code. Names are searched and holders shown only in the staff member's own districts.
 /// </summary>
 internal static class PropertySearchApi
 {
@@ -89,7 +89,7 @@ internal static class PropertySearchApi
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)name ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         foreach (var v in new[] { point?[0], point?[1], bbox?[0], bbox?[1], bbox?[2], bbox?[3] })
             cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)v ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = RegistrationApi.IsStaff(http.User) });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)RegistrationApi.PartiesScope(http.User) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)after ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = limit });
 

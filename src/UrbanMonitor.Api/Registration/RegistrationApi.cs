@@ -110,6 +110,11 @@ public static class RegistrationApi
     internal static bool IsStaff(ClaimsPrincipal user) =>
         user.Identity?.IsAuthenticated == true && (user.IsInRole("land-officer") || user.IsInRole("supervisor") || user.IsInRole("admin"));
 
+    /// <summary>The districts (<c>{slug}:{code}</c> or <c>*</c>) whose parties, ID documents and source documents the user
+    /// may read: a staff member's own, as for every other registry record; null for everyone else.</summary>
+    internal static string[]? PartiesScope(ClaimsPrincipal user) =>
+        IsStaff(user) ? [.. user.FindAll("districts").Select(c => c.Value)] : null;
+
     /// <summary>403 unless the user has one of <paramref name="roles"/> and is assigned to the district (the same check
     /// the CLI makes, <see cref="PropertyWrites.Forbidden"/>).</summary>
     internal static IResult? Forbidden(ClaimsPrincipal user, string[] roles, string slug, string district) =>
@@ -332,7 +337,7 @@ public static class RegistrationApi
                 "at must be an RFC 3339 timestamp (e.g. 2026-01-31T12:00:00Z) or a date (2026-01-31, meaning the end of that day).");
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var cmd = new NpgsqlCommand(FeatureSql, conn);
-        AddFeatureParameters(cmd, id, at, IsStaff(http.User));
+        AddFeatureParameters(cmd, id, at, PartiesScope(http.User));
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
             return P.Problem(StatusCodes.Status404NotFound, P.PropertyNotFound, "Property not found",
@@ -348,7 +353,7 @@ public static class RegistrationApi
     {
         await using var cmd = db.CreateCommand(HistorySql);
         cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = IsStaff(http.User) });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)PartiesScope(http.User) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         return await cmd.ExecuteScalarAsync(ct) is string json
             ? Results.Text(json, "application/json; charset=utf-8")
             : P.Problem(StatusCodes.Status404NotFound, P.PropertyNotFound, "Property not found", $"There is no property {id}.");
@@ -502,17 +507,18 @@ public static class RegistrationApi
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private static void AddFeatureParameters(NpgsqlCommand cmd, long id, DateTimeOffset? at, bool withParties)
+    private static void AddFeatureParameters(NpgsqlCommand cmd, long id, DateTimeOffset? at, string[]? partiesScope)
     {
         cmd.Parameters.Add(new NpgsqlParameter { Value = id });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)at ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = withParties });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)partiesScope ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
     }
 
     internal static async Task<string?> FeatureAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, DateTimeOffset? at, bool withParties, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(FeatureSql, conn, tx);
-        AddFeatureParameters(cmd, id, at, withParties);
+        // The writer of the change just checked (role and district) sees what they wrote.
+        AddFeatureParameters(cmd, id, at, withParties ? ["*"] : null);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? reader.GetString(0) : null;
     }

@@ -81,6 +81,13 @@ public static class RevenueApi
         return null;
     }
 
+    /// <summary>The codes of the districts of <paramref name="slug"/> the user is assigned to; null for all (<c>*</c>).</summary>
+    private static string[]? AssignedDistricts(ClaimsPrincipal user, string slug)
+    {
+        var claims = user.FindAll("districts").Select(c => c.Value).ToList();
+        return claims.Contains("*") ? null : [.. claims.Where(c => c.StartsWith(slug + ":", StringComparison.Ordinal)).Select(c => c[(slug.Length + 1)..])];
+    }
+
     private sealed record City(int Id, string Code, string Name, FiscalCalendar Calendar);
 
     private static async Task<City?> CityAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string slug, CancellationToken ct)
@@ -310,6 +317,12 @@ public static class RevenueApi
         if (city is null) return Problems.CityMissing(slug);
         if (district is not null && !(await DistrictsAsync(conn, tx, city.Id, ct)).Contains(district))
             return P.Problem(404, Problems.NotFound, "District not found", $"{slug} has no district '{district}'.");
+        // An assessment writes charges into properties' ledgers: only in the districts the caller is assigned to (the whole
+        // city needs *), as every other write of the registry.
+        var assigned = AssignedDistricts(http.User, slug);
+        if (district is not null && assigned is not null && !assigned.Contains(district))
+            return P.Problem(403, P.ForbiddenDistrict, "District not assigned", $"You are not assigned to district {slug}:{district}.");
+        string[]? scope = district is not null ? [district] : assigned;
         if (await RuleJsonAsync(conn, tx, city.Id, year, ct) is null)
             return P.Problem(409, NoRule, "No charge rule", $"{slug} has no service-charge rule for fiscal year {year}; PUT one first.");
         // The invoice counter row, locked: it serialises assessment runs of a city and year and numbers their invoices.
@@ -330,10 +343,11 @@ public static class RevenueApi
         await using var cmd = new NpgsqlCommand(AssessSql, conn, tx) { CommandTimeout = 3600 };
         cmd.Parameters.Add(new NpgsqlParameter { Value = city.Id });
         cmd.Parameters.Add(new NpgsqlParameter { Value = year });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)district ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)scope ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = RegistrationApi.UserId(http.User), NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = city.Code, NpgsqlDbType = NpgsqlDbType.Text });
         var result = new JsonObject { ["city"] = slug, ["fiscalYear"] = year, ["district"] = district, ["currency"] = "AFN" };
+        if (district is null && scope is not null) result["districts"] = new JsonArray([.. scope.Order(StringComparer.Ordinal).Select(d => (JsonNode?)d)]);
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
             await r.ReadAsync(ct);

@@ -1,4 +1,4 @@
--- Assesses every active property of city $1 (or of district $3) for fiscal year $2 in one statement, set-wise:
+-- Assesses every active property of city $1 (or of the districts $3, null for all) for fiscal year $2 in one statement, set-wise:
 -- area (geodesic m²), land use (attributes.land_use when the rule knows it, else the rule's default), zone (the rule's
 -- zone polygon holding the parcel's point on surface, else its district), the rate (land use + zone, else land use in
 -- every zone, else the default land use likewise), clamped to the rule's minimum and maximum; exempt land uses pay 0.
@@ -14,7 +14,7 @@ WITH rule AS (
                   OR p.attributes->>'land_use' = ANY (rule.exempt_land_uses)
                 THEN p.attributes->>'land_use' ELSE rule.default_land_use END AS land_use
     FROM properties p, rule
-    WHERE p.city_id = $1 AND p.status <> 'retired' AND ($3::text IS NULL OR p.district_code = $3)
+    WHERE p.city_id = $1 AND p.status <> 'retired' AND ($3::text[] IS NULL OR p.district_code = ANY ($3::text[]))
 ), computed AS (
     SELECT p.id, p.code, p.district_code, p.land_use, z.zone,
            round(ST_Area(p.geom::geography)::numeric, 2) AS area_m2,

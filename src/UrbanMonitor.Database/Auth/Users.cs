@@ -141,17 +141,16 @@ public static partial class Users
         return (await ListAsync(db, login, includeDisabled: true, ct: ct)).Single();
     }
 
-    /// <summary>Whether user <paramref name="id"/> exists and is disabled (tokens of unknown ids, e.g. from an external
-    /// identity provider, are not refused here).</summary>
-    public static async Task<bool> IsDisabledAsync(NpgsqlDataSource db, Guid id, CancellationToken ct = default)
-    {
-        await using var cmd = db.CreateCommand("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND disabled)");
-        cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
-    }
+    /// <summary>User <paramref name="id"/> as the database holds it now (disabled too), or null when there is none (e.g. a
+    /// user of an external identity provider).</summary>
+    public static async Task<User?> FindAsync(NpgsqlDataSource db, Guid id, CancellationToken ct = default) =>
+        (await QueryAsync(db, null, id, true, ct)).FirstOrDefault();
 
     /// <summary>All users, or one by login; disabled users are left out unless <paramref name="includeDisabled"/>.</summary>
-    public static async Task<IReadOnlyList<User>> ListAsync(NpgsqlDataSource db, string? login = null, CancellationToken ct = default, bool includeDisabled = false)
+    public static Task<IReadOnlyList<User>> ListAsync(NpgsqlDataSource db, string? login = null, CancellationToken ct = default, bool includeDisabled = false) =>
+        QueryAsync(db, login, null, includeDisabled, ct);
+
+    private static async Task<IReadOnlyList<User>> QueryAsync(NpgsqlDataSource db, string? login, Guid? id, bool includeDisabled, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand("""
             SELECT u.id, u.login, u.name, u.roles,
@@ -162,11 +161,12 @@ public static partial class Users
                    coalesce((SELECT array_agg(c.slug || ':' || uc.council_code ORDER BY c.slug, uc.council_code)
                              FROM user_councils uc JOIN cities c ON c.id = uc.city_id WHERE uc.user_id = u.id), '{}')
             FROM users u
-            WHERE ($2 OR NOT u.disabled) AND ($1::text IS NULL OR u.login = $1)
+            WHERE ($2 OR NOT u.disabled) AND ($1::text IS NULL OR u.login = $1) AND ($3::uuid IS NULL OR u.id = $3)
             ORDER BY u.login
             """);
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)login ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = includeDisabled });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)id ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var list = new List<User>();
         while (await r.ReadAsync(ct))
