@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
+using UrbanMonitor.Domain.Text;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Registration;
@@ -497,6 +498,8 @@ public static class RevenueApi
         if (date < EarliestPayment)
             return P.Unprocessable(InvalidPayment, "Invalid payment", $"A payment cannot be dated before {D(EarliestPayment)}.");
         var reference = body.Text("reference");
+        if (reference is not null && TextRules.Problem("reference", reference, 100) is { } badReference)
+            return P.Unprocessable(InvalidPayment, "Invalid payment", badReference);
         var key = http.Request.Headers["Idempotency-Key"].ToString();
         var user = RegistrationApi.UserId(http.User);
         var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(

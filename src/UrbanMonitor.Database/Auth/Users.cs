@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Npgsql;
+using UrbanMonitor.Domain.Text;
 
 namespace UrbanMonitor.Database.Auth;
 
@@ -78,6 +79,8 @@ public static partial class Users
     {
         if (!LoginPattern().IsMatch(login)) throw new UserRejectedException($"'{login}' is not a valid login: 2–64 of a-z 0-9 . _ @ -.");
         if (string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
+        // The name travels in every token of the user and on certificates: text a reader can trust, of a name's length.
+        if (TextRules.Problem("name", name, 300) is { } badName) throw new UserRejectedException(badName);
         CheckRoles(roles);
         var all = districts.Contains("*");
 
@@ -110,6 +113,7 @@ public static partial class Users
         IReadOnlyList<string>? districts, bool? disabled, CancellationToken ct = default, string? actor = null, IReadOnlyList<string>? councils = null)
     {
         if (name is not null && string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
+        if (name is not null && TextRules.Problem("name", name, 300) is { } badName) throw new UserRejectedException(badName);
         if (roles is not null) CheckRoles(roles);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await Audit.AuditLog.BeginAsync(conn, actor ?? "cli:" + Environment.UserName, ct);
