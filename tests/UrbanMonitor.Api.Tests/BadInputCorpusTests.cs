@@ -67,7 +67,8 @@ public class BadInputCorpusTests(MazarRegistrationService service) : IClassFixtu
         if (c["ifMatch"] is { } ifMatch) request.Headers.TryAddWithoutValidation("If-Match", (string)ifMatch!);
 
         var before = await DigestAsync();
-        var token = path.StartsWith("/api/cities/", StringComparison.Ordinal) ? TestTokens.For("admin") : Officer;
+        var token = c["role"] is { } role ? TestTokens.For((string)role!)
+            : path.StartsWith("/api/cities/", StringComparison.Ordinal) ? TestTokens.For("admin") : Officer;
         using var client = service.Client(token);
         using var response = await client.SendAsync(request, Ct);
         var answer = await response.Content.ReadAsStringAsync(Ct);

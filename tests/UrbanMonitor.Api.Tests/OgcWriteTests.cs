@@ -42,4 +42,34 @@ public class OgcWriteTests(MazarRegistrationService service) : IClassFixture<Maz
         using var anonymous = service.Client();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/collections/properties/items", Feature(Square(service.FreeSpot()), "1", "OGC", "2"), Ct)).StatusCode);
     }
+
+    [Fact]
+    public async Task AnOgcClientNamesTheCrsOfItsBodyInContentCrsAndAnUnusableOneIsRefused()
+    {
+        using var officer = service.Client(Officer);
+        var spot = service.FreeSpot();
+        var square = Square(spot);
+        // The same square in UTM zone 42N (Mazar), as an OGC client sending EPSG:32642 writes it.
+        var utm = await service.Db.ScalarAsync<string>("SELECT ST_AsGeoJSON(ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326), 32642), 3)", square);
+        var before = await service.Db.ScalarAsync<long>("SELECT count(*) FROM properties");
+
+        async Task<HttpResponseMessage> PostAsync(string geometry, string block, string contentCrs)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/collections/properties/items") { Content = Feature(geometry, "1", block, "1") };
+            request.Headers.TryAddWithoutValidation("Content-Crs", contentCrs);
+            return await officer.SendAsync(request, Ct);
+        }
+
+        using var created = await PostAsync(utm, "OGCCRS", "<http://www.opengis.net/def/crs/EPSG/0/32642>");
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync(Ct));
+        var id = long.Parse(created.Headers.Location!.ToString().Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        // Stored where the client meant it (within a centimetre), not read as longitude/latitude.
+        Assert.True(await service.Db.ScalarAsync<bool>(
+            "SELECT ST_Distance(ST_Centroid(geom)::geography, ST_Centroid(ST_SetSRID(ST_GeomFromGeoJSON($2), 4326))::geography) < 0.01 FROM properties WHERE id = $1", id, square));
+
+        // Latitude first (EPSG:4326 as a URI) is not taken in writes, nor a CRS the service does not know: nothing is written.
+        await AssertProblemAsync(await PostAsync(Square(service.FreeSpot()), "OGCCRS", "<http://www.opengis.net/def/crs/EPSG/0/4326>"), 400, "invalid-crs");
+        await AssertProblemAsync(await PostAsync(Square(service.FreeSpot()), "OGCCRS", "<http://www.opengis.net/def/crs/EPSG/0/999999>"), 400, "invalid-crs");
+        Assert.Equal(before + 1, await service.Db.ScalarAsync<long>("SELECT count(*) FROM properties"));
+    }
 }

@@ -66,6 +66,7 @@ public class UsersApiTests(TestDatabase db) : IClassFixture<TestDatabase>
         Assert.NotEqual(0, unknown.ExitCode);
         Assert.Contains("no user 'nobody'", unknown.Stderr);
     }
+
     [Fact]
     public async Task ATokenStopsWorkingOnceTheUsersRolesOrDistrictsChangeAndANewOneCarriesTheNewRights()
     {
@@ -92,5 +93,29 @@ public class UsersApiTests(TestDatabase db) : IClassFixture<TestDatabase>
         await OkAsync(await PatchAsync(admin, "/api/users/farah.officer", new { roles = new[] { "gis-reader" } }));
         AssertUnauthorized(await second.GetAsync("/api/me", Ct));
         AssertUnauthorized(await second.GetAsync("/api/properties/search?name=Karimi", Ct));
+    }
+
+    // The last enabled admin cannot be disabled or demoted: nobody could manage users through the API afterwards (tokens of
+    // disabled users stop working at once).
+    [Fact]
+    public async Task TheLastEnabledAdminCannotBeDisabledOrDemotedAndAnotherAdminCanBe()
+    {
+        await using var api = new ApiFactory(db.ConnectionString);
+        using var admin = api.CreateClient().WithToken(TestTokens.For("admin"));
+        await OkAsync(await admin.PostAsync("/api/users", Json(new { login = "chief", name = "Chief", roles = new[] { "admin" }, districts = new[] { "*" } }), Ct), HttpStatusCode.Created);
+        var others = await db.ScalarAsync<long>("SELECT count(*) FROM users WHERE 'admin' = ANY (roles) AND NOT disabled AND login <> 'chief'");
+        Assert.Equal(0, others);
+
+        await AssertProblemAsync(await admin.PatchAsync("/api/users/chief", Json(new { disabled = true }), Ct), 422, "user-rejected");
+        await AssertProblemAsync(await admin.PatchAsync("/api/users/chief", Json(new { roles = new[] { "planner" } }), Ct), 422, "user-rejected");
+        var chief = (await Users.ListAsync(db.DataSource, "chief", Ct, includeDisabled: true)).Single();
+        Assert.False(chief.Disabled);
+        Assert.Equal(["admin"], chief.Roles);
+
+        // With a second admin, either may go; then the other is the last.
+        await OkAsync(await admin.PostAsync("/api/users", Json(new { login = "deputy", name = "Deputy", roles = new[] { "admin", "supervisor" }, districts = new[] { "*" } }), Ct), HttpStatusCode.Created);
+        await OkAsync(await admin.PatchAsync("/api/users/chief", Json(new { disabled = true }), Ct));
+        await AssertProblemAsync(await admin.PatchAsync("/api/users/deputy", Json(new { roles = new[] { "supervisor" } }), Ct), 422, "user-rejected");
+        await OkAsync(await admin.PatchAsync("/api/users/deputy", Json(new { roles = new[] { "admin" }, name = "Deputy Chief" }), Ct));
     }
 }

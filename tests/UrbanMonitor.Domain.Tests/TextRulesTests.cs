@@ -32,4 +32,12 @@ public class TextRulesTests
 
     [Fact]
     public void RefusesOverlongText() => Assert.Contains("at most 10", TextRules.Problem("name", new string('a', 11), 10), StringComparison.Ordinal);
+
+    [Fact]
+    public void MultilineFreeTextMayHoldLineBreaksAndTabsButNotOtherControlCharacters()
+    {
+        Assert.Null(TextRules.Problem("statement", "The wall moved.\r\nSee the plan:\tsheet 2", 4000, multiline: true));
+        Assert.NotNull(TextRules.Problem("name", "Ahmad\nShah"));
+        Assert.Contains("U+001B", TextRules.Problem("statement", "a\u001b[2J", 4000, multiline: true), StringComparison.Ordinal);
+    }
 }

@@ -4,6 +4,7 @@ using NpgsqlTypes;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Registration;
 using UrbanMonitor.Api.Transactions;
+using UrbanMonitor.Domain.Text;
 using P = UrbanMonitor.Api.Registration.RegistrationProblems;
 
 namespace UrbanMonitor.Api.Addresses;
@@ -30,6 +31,9 @@ public static class AddressesApi
         var locality = body.Text("locality");
         if (street is null || locality is null)
             return P.Unprocessable(P.InvalidProperty, "Invalid address", "street and locality are required; number is optional.");
+        var number = body.Text("number");
+        foreach (var (field, value, max) in new[] { ("street", street, 200), ("number", number, 20), ("locality", locality, 200) })
+            if (value is not null && TextRules.Problem(field, value, max) is { } why) return P.Unprocessable(P.InvalidProperty, "Invalid address", why);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await AuditActor.BeginAsync(conn, http.User, ct);
         var row = await RegistrationApi.LockRowAsync(conn, tx, id, ct);
@@ -39,7 +43,7 @@ public static class AddressesApi
         cmd.Parameters.Add(new NpgsqlParameter { Value = row.CityId });
         cmd.Parameters.Add(new NpgsqlParameter { Value = id });
         cmd.Parameters.Add(new NpgsqlParameter { Value = street, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)body.Text("number") ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)number ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = locality, NpgsqlDbType = NpgsqlDbType.Text });
         var json = (string)(await cmd.ExecuteScalarAsync(ct))!;
         await tx.CommitAsync(ct);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Audit;
@@ -168,7 +169,11 @@ public static class CommunityApi
     private static async Task<(byte[]? Ewkb, IResult? Problem)> GeometryAsync(NpgsqlDataSource db, HttpRequest request, string geoJson,
         string[] allowedTypes, string what, CancellationToken ct)
     {
-        var (srid, crsProblem) = RegistrationApi.ReadCrs(request);
+        // ?crs=, else a legacy crs member of the geometry object (ST_GeomFromGeoJSON reads it, but the SRID set below
+        // would silently override it).
+        int srid;
+        IResult? crsProblem;
+        using (var geometry = JsonDocument.Parse(geoJson)) (srid, crsProblem) = RegistrationApi.ReadCrs(request, geometry.RootElement);
         if (crsProblem is not null) return (null, crsProblem);
         await using var cmd = db.CreateCommand(GeometrySql);
         cmd.Parameters.Add(Param(geoJson, NpgsqlDbType.Text));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using UrbanMonitor.Domain.Geometry;
 using UrbanMonitor.Domain.Text;
 
 namespace UrbanMonitor.Api.Community;
@@ -117,6 +118,11 @@ internal sealed class CommunityInput(JsonElement body)
         if (g.ValueKind != JsonValueKind.Object || !g.TryGetProperty("type", out _) || !g.TryGetProperty("coordinates", out _))
         {
             Problems.Add("geometry must be a GeoJSON geometry object with type and coordinates.");
+            return null;
+        }
+        if (GeoJsonPositions.Problem(g) is { } malformed)
+        {
+            Problems.Add(malformed);
             return null;
         }
         return g.GetRawText();

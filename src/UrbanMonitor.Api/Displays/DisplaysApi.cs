@@ -78,6 +78,17 @@ public static class DisplaysApi
         string? area = body.TryGetProperty("area", out var a) && a.ValueKind == JsonValueKind.Object ? a.GetRawText() : null;
         if ((district is null) == (area is null))
             return P.Unprocessable(InvalidArea, "Invalid display", "Give either district (a code) or area (a GeoJSON Polygon or MultiPolygon in EPSG:4326).");
+        var srid = 4326;
+        if (area is not null)
+        {
+            if (!a.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || !a.TryGetProperty("coordinates", out _))
+                return P.Unprocessable(InvalidArea, "Invalid area", "area must be a GeoJSON geometry object with type and coordinates (a Polygon or MultiPolygon).");
+            if (UrbanMonitor.Domain.Geometry.GeoJsonPositions.Problem(a, "area") is { } malformed)
+                return P.Unprocessable(P.InvalidGeoJson, "Invalid GeoJSON", malformed);
+            IResult? crsProblem;
+            (srid, crsProblem) = RegistrationApi.ReadCrs(http.Request, a);
+            if (crsProblem is not null) return crsProblem;
+        }
         var days = (int?)body.Long("days") ?? options.Value.DefaultDays;
         if (days is < 1 or > 365) return P.Unprocessable(InvalidArea, "Invalid display", "days must be between 1 and 365.");
 
@@ -89,11 +100,23 @@ public static class DisplaysApi
             cmd.Parameters.Add(new NpgsqlParameter { Value = slug, NpgsqlDbType = NpgsqlDbType.Text });
             cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)district ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)area ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            if (!await reader.ReadAsync(ct)) return Problems.CityMissing(slug);
-            if (!reader.IsDBNull(1)) return P.Unprocessable(InvalidArea, "Invalid area", reader.GetString(1));
-            cityId = reader.GetInt32(0);
-            ewkb = reader.GetFieldValue<byte[]>(2);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = srid, NpgsqlDbType = NpgsqlDbType.Integer });
+            try
+            {
+                await using var reader = await cmd.ExecuteReaderAsync(ct);
+                if (!await reader.ReadAsync(ct)) return Problems.CityMissing(slug);
+                if (!reader.IsDBNull(1))
+                    return P.Unprocessable(InvalidArea, "Invalid area", reader.GetString(1),
+                        reader.IsDBNull(2) ? null : new Dictionary<string, object?> { ["location"] = reader.GetString(2) });
+                cityId = reader.GetInt32(0);
+                ewkb = reader.GetFieldValue<byte[]>(3);
+            }
+            catch (PostgresException e) when (e.SqlState.StartsWith("XX", StringComparison.Ordinal) || e.SqlState.StartsWith("22", StringComparison.Ordinal))
+            {
+                // ST_GeomFromGeoJSON refuses what it cannot read (an unknown type, no coordinates); ST_Transform what
+                // lies outside the CRS's domain.
+                return P.Unprocessable(P.InvalidGeoJson, "Invalid GeoJSON", "PostGIS cannot read the area: " + e.MessageText + ".");
+            }
         }
 
         var now = clock.GetUtcNow();

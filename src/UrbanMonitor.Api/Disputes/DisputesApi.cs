@@ -7,6 +7,7 @@ using UrbanMonitor.Api.Documents;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Registration;
 using UrbanMonitor.Api.Transactions;
+using UrbanMonitor.Domain.Text;
 using P = UrbanMonitor.Api.Registration.RegistrationProblems;
 
 namespace UrbanMonitor.Api.Disputes;
@@ -61,11 +62,14 @@ public static class DisputesApi
             return P.Unprocessable(P.InvalidProperty, "Invalid dispute", "kind must be claim or boundary.");
         var statement = body.Text("statement");
         if (statement is null) return P.Unprocessable(P.InvalidProperty, "Invalid dispute", "statement is required: what is contested and why.");
+        if (TextRules.Problem("statement", statement, 4000, multiline: true) is { } badStatement)
+            return P.Unprocessable(P.InvalidProperty, "Invalid dispute", badStatement);
         string? onBehalf = null;
         if (body.TryGetProperty("objector", out var objector))
         {
             onBehalf = objector.ValueKind == System.Text.Json.JsonValueKind.Object ? objector.Text("name") : null;
             if (onBehalf is null) return P.Unprocessable(P.InvalidProperty, "Invalid dispute", "objector must be an object with the objector's name.");
+            if (TextRules.Problem("objector.name", onBehalf, 300) is { } badName) return P.Unprocessable(P.InvalidProperty, "Invalid dispute", badName);
         }
 
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -124,6 +128,8 @@ public static class DisputesApi
         if (bodyProblem is not null) return bodyProblem;
         var decision = body.Text("decision");
         if (decision is null) return P.Unprocessable(P.InvalidProperty, "Decision required", "decision is required: what was decided and why.");
+        if (TextRules.Problem("decision", decision, 4000, multiline: true) is { } badDecision)
+            return P.Unprocessable(P.InvalidProperty, "Invalid decision", badDecision);
         var documentId = body.Long("documentId");
 
         await using var conn = await db.OpenConnectionAsync(ct);

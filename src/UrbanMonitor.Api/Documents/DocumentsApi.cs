@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
+using UrbanMonitor.Domain.Text;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Registration;
@@ -107,6 +108,9 @@ public static class DocumentsApi
             return P.Problem(400, Problems.InvalidParameter, "Invalid kind", $"kind must be one of {string.Join(", ", Kinds)}.");
         var name = Path.GetFileName(q["name"].ToString());
         if (name.Length == 0) name = "document";
+        // The name is shown again as the download's file name: text PostgreSQL can store and a reader can trust.
+        if (TextRules.Problem("name", name, 255) is { } badName)
+            return P.Problem(400, Problems.InvalidParameter, "Invalid name", badName);
         var max = options.Value.MaxBytes;
         if (http.Request.ContentLength > max) return Oversize(max);
 

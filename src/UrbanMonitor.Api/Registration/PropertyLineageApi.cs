@@ -6,6 +6,9 @@ using UrbanMonitor.Database.Registration;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Domain.Codes;
+using UrbanMonitor.Domain.Geometry;
+using UrbanMonitor.Domain.Text;
+using UrbanMonitor.Api.Transactions;
 using P = UrbanMonitor.Api.Registration.RegistrationProblems;
 using R = UrbanMonitor.Api.Registration.RegistrationApi;
 
@@ -79,7 +82,8 @@ public static class PropertyLineageApi
         if (bodyProblem is not null) return bodyProblem;
         using var _ = doc;
         var root = doc!.RootElement;
-        var (srid, crsProblem) = R.ReadCrs(http.Request);
+        if (JsonBody.UnstorableText(root, "") is { } unstorable) return Invalid(unstorable);
+        var (srid, crsProblem) = R.ReadCrs(http.Request, root);
         if (crsProblem is not null) return crsProblem;
 
         // Either the children's polygons or a cutting line.
@@ -96,6 +100,8 @@ public static class PropertyLineageApi
                 i++;
                 if (f.ValueKind != JsonValueKind.Object || !f.TryGetProperty("geometry", out var g) || g.ValueKind != JsonValueKind.Object)
                     return Invalid($"Child {i} has no geometry.");
+                if (GeoJsonPositions.Problem(g, $"features[{i - 1}].geometry") is { } malformed)
+                    return P.Unprocessable(P.InvalidGeoJson, "Invalid GeoJSON", malformed);
                 var (candidate, problem) = await RegistrationRules.NormalizeAsync(db, g.GetRawText(), srid, R.Repair(http.Request), ct);
                 if (problem is not null) return P.From(problem);
                 children.Add(candidate!.Ewkb);
@@ -105,12 +111,15 @@ public static class PropertyLineageApi
         else
         {
             var geometry = type == "Feature" && root.TryGetProperty("geometry", out var g) ? g : root;
-            var gtype = geometry.ValueKind == JsonValueKind.Object && geometry.TryGetProperty("type", out var gt) ? gt.GetString() : null;
+            var gtype = geometry.ValueKind == JsonValueKind.Object && geometry.TryGetProperty("type", out var gt) && gt.ValueKind == JsonValueKind.String ? gt.GetString() : null;
             if (gtype is not ("LineString" or "MultiLineString"))
                 return Invalid("Send the children as a FeatureCollection of polygons, or a cutting line (a LineString, or a Feature with one).");
+            if (GeoJsonPositions.Problem(geometry, type == "Feature" ? "geometry" : "line") is { } malformed)
+                return P.Unprocessable(P.InvalidGeoJson, "Invalid GeoJSON", malformed);
             line = geometry.GetRawText();
         }
         var reason = Reason(http.Request, root, "split");
+        if (TextRules.Problem("reason", reason, 2000) is { } badReason) return Invalid(badReason);
         var user = R.UserId(http.User);
 
         return await R.ChangeAsync(id, http, db, expected, R.Writers, ct, async (conn, tx, row) =>
@@ -143,6 +152,7 @@ public static class PropertyLineageApi
         if (bodyProblem is not null) return bodyProblem;
         using var _ = doc;
         var root = doc!.RootElement;
+        if (JsonBody.UnstorableText(root, "") is { } unstorable) return Invalid(unstorable);
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("ids", out var idsJson) || idsJson.ValueKind != JsonValueKind.Array)
             return Invalid("The body must be {\"ids\": [property ids], \"parcel\": new parcel number, \"reason\": …}.");
         var ids = new List<long>();
@@ -169,6 +179,7 @@ public static class PropertyLineageApi
             return P.Problem(StatusCodes.Status428PreconditionRequired, P.PreconditionRequired, "If-Match required",
                 $"If-Match has {etags.Count} ETags for {ids.Count} properties; send one per id, in order.");
         var reason = Reason(http.Request, root, "merge");
+        if (TextRules.Problem("reason", reason, 2000) is { } badReason) return Invalid(badReason);
         var user = R.UserId(http.User);
 
         await using var conn = await db.OpenConnectionAsync(ct);

@@ -39,12 +39,14 @@ public static class RegistrationApi
         var ogc = app.MapGroup("/collections/properties/items").WithTags("Registration");
         ogc.MapPost("/", async (HttpContext http, NpgsqlDataSource db, CancellationToken ct) =>
         {
+            if (ContentCrs(http.Request) is { } crsProblem) return crsProblem;
             var result = await Guard(() => Create(http, db, ct));
             if (http.Response.Headers.Location.ToString() is { } loc && loc.StartsWith("/api/properties/", StringComparison.Ordinal))
                 http.Response.Headers.Location = "/collections/properties/items/" + loc["/api/properties/".Length..];
             return result;
         }).RequireAuthorization().WithName("OgcCreateProperty").WithSummary("OGC API - Features Part 4: register a property (as POST /api/properties)");
-        ogc.MapPut("/{id:long}", (long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(() => Update(id, http, db, ct)))
+        ogc.MapPut("/{id:long}", (long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) =>
+                ContentCrs(http.Request) is { } crsProblem ? Task.FromResult(crsProblem) : Guard(() => Update(id, http, db, ct)))
             .RequireAuthorization().WithName("OgcReplaceProperty").WithSummary("OGC API - Features Part 4: replace a property (If-Match, reason in properties)");
         ogc.MapDelete("/{id:long}", (long id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => Guard(() => Retire(id, http, db, ct)))
             .RequireAuthorization().WithName("OgcRetireProperty").WithSummary("OGC API - Features Part 4: delete = retire (If-Match)");
@@ -146,12 +148,15 @@ public static class RegistrationApi
     /// <summary>A body that cannot be read as a property: malformed positions are <c>invalid-geojson</c>, the rest <c>invalid-property</c>.</summary>
     internal static IResult ParseProblem(FormatException e) => P.From(RuleProblem.Unreadable(e));
 
-    /// <summary>The request's CRS: <c>?crs=</c>, else a legacy GeoJSON <c>crs</c> member of the body
+    /// <summary>The request's CRS: <c>?crs=</c>, else a legacy GeoJSON <c>crs</c> member of the body or of its geometry
     /// (<c>{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32642"}}</c>), else EPSG:4326.</summary>
     internal static (int Srid, IResult? Problem) ReadCrs(HttpRequest request, JsonElement? body = null)
     {
         var text = request.Query["crs"].ToString();
-        if (string.IsNullOrEmpty(text) && body is { ValueKind: JsonValueKind.Object } b && b.TryGetProperty("crs", out var member) && member.ValueKind != JsonValueKind.Null)
+        // GeoJSON 2008 puts the crs member on the top-level object, or on the geometry when the Feature has none.
+        if (string.IsNullOrEmpty(text) && body is { ValueKind: JsonValueKind.Object } b
+            && (b.TryGetProperty("crs", out var member) && member.ValueKind != JsonValueKind.Null
+                || b.TryGetProperty("geometry", out var g) && g.ValueKind == JsonValueKind.Object && g.TryGetProperty("crs", out member) && member.ValueKind != JsonValueKind.Null))
         {
             text = member.ValueKind == JsonValueKind.Object && member.TryGetProperty("properties", out var p) && p.ValueKind == JsonValueKind.Object
                    && p.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() ?? "" : "";
@@ -165,6 +170,29 @@ public static class RegistrationApi
             ? (0, P.Problem(StatusCodes.Status400BadRequest, Problems.InvalidCrs, "Unsupported CRS",
                 $"crs '{text}' is not supported; use EPSG:4326, EPSG:3857 or a WGS 84 UTM zone (e.g. EPSG:32642)."))
             : (crs.Srid, null);
+    }
+
+    /// <summary>OGC API - Features Part 2: a Part 4 body names its CRS in the <c>Content-Crs</c> header (<c>&lt;uri&gt;</c>),
+    /// which was ignored, so UTM coordinates were read as longitude/latitude. CRS84 (the default) is read as is, EPSG:3857
+    /// and the UTM zones as <c>?crs=</c> would be; EPSG:4326 as a URI puts latitude first, which the registry does not
+    /// take in writes (a 400 rather than a parcel read with its axes swapped), nor a CRS it does not know.</summary>
+    internal static IResult? ContentCrs(HttpRequest request)
+    {
+        var header = request.Headers["Content-Crs"].ToString().Trim();
+        if (header.Length == 0) return null;
+        var crs = Crs.Parse(header.StartsWith('<') && header.EndsWith('>') ? header[1..^1] : header);
+        if (crs is null)
+            return P.Problem(StatusCodes.Status400BadRequest, Problems.InvalidCrs, "Unsupported CRS",
+                $"Content-Crs {header} is not supported; send CRS84 (longitude first, no Content-Crs), EPSG:3857 or a WGS 84 UTM zone (e.g. <http://www.opengis.net/def/crs/EPSG/0/32642>).");
+        if (crs.LatLon)
+            return P.Problem(StatusCodes.Status400BadRequest, Problems.InvalidCrs, "Unsupported CRS",
+                $"Content-Crs {header} puts latitude first, which writes do not take; send the coordinates in CRS84 (longitude first, no Content-Crs) or in a UTM zone.");
+        if (crs.Srid == 4326) return null;
+        var query = request.Query["crs"].ToString();
+        if (query.Length == 0) request.QueryString = request.QueryString.Add("crs", "EPSG:" + crs.Srid.ToString(CultureInfo.InvariantCulture));
+        else if (Crs.Parse(query)?.Srid != crs.Srid)
+            return P.Problem(StatusCodes.Status400BadRequest, Problems.InvalidCrs, "Conflicting CRS", $"Content-Crs {header} and ?crs={query} name different CRSs; send one.");
+        return null;
     }
 
     /// <summary>Reads <c>?snap=</c>: metres (0 = off); <see cref="RegistrationRules.DefaultSnapM"/> when absent.</summary>

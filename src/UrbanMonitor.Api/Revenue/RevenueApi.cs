@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
+using UrbanMonitor.Domain.Text;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Hosting;
 using UrbanMonitor.Api.Registration;
@@ -30,6 +31,7 @@ public static class RevenueApi
     public const string InvoiceNotFound = Problems.Prefix + "invoice-not-found";
     public const string ReceiptNotFound = Problems.Prefix + "receipt-not-found";
 
+    private static readonly DateOnly EarliestPayment = new(1900, 1, 1);
     private static readonly string[] RuleSetters = ["admin", "supervisor"];
     private static readonly string[] Cashiers = ["land-officer", "supervisor", "admin"];
 
@@ -241,21 +243,31 @@ public static class RevenueApi
         foreach (var z in rule.Zones)
         {
             await using var ins = new NpgsqlCommand("""
-                WITH g AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($4), 4326) AS g)
-                INSERT INTO charge_zones (city_id, fiscal_year, code, geom)
-                SELECT $1, $2, $3, ST_Multi(g.g) FROM g WHERE ST_IsValid(g.g) AND NOT ST_IsEmpty(g.g)
+                WITH g AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($4), 4326) AS g),
+                d AS (SELECT g.g, ST_IsValidDetail(g.g) AS v FROM g),
+                i AS (INSERT INTO charge_zones (city_id, fiscal_year, code, geom)
+                      SELECT $1, $2, $3, ST_Multi(d.g) FROM d WHERE (d.v).valid AND NOT ST_IsEmpty(d.g) RETURNING 1)
+                SELECT (SELECT count(*) FROM i)::int, ST_IsEmpty(d.g), (d.v).reason, ST_AsText((d.v).location) FROM d
                 """, conn, tx);
             ins.Parameters.Add(new NpgsqlParameter { Value = city.Id });
             ins.Parameters.Add(new NpgsqlParameter { Value = fiscalYear });
             ins.Parameters.Add(new NpgsqlParameter { Value = z.Code });
             ins.Parameters.Add(new NpgsqlParameter { Value = z.GeoJson });
-            int n;
-            try { n = await ins.ExecuteNonQueryAsync(ct); }
+            try
+            {
+                await using var r = await ins.ExecuteReaderAsync(ct);
+                await r.ReadAsync(ct);
+                if (r.GetInt32(0) == 0)
+                    return r.GetBoolean(1)
+                        ? P.Unprocessable(InvalidRule, "Invalid charge rule", $"Zone '{z.Code}' has an empty geometry.")
+                        : P.Unprocessable(InvalidRule, "Invalid charge rule",
+                            $"Zone '{z.Code}' has an invalid geometry: {r.GetString(2)}{(r.IsDBNull(3) ? "" : " at " + r.GetString(3))}.",
+                            new Dictionary<string, object?> { ["location"] = r.IsDBNull(3) ? null : r.GetString(3) });
+            }
             catch (PostgresException e) when (e.SqlState.StartsWith("XX", StringComparison.Ordinal) || e.SqlState.StartsWith("22", StringComparison.Ordinal))
             {
                 return P.Unprocessable(InvalidRule, "Invalid charge rule", $"Zone '{z.Code}': {e.MessageText}");
             }
-            if (n == 0) return P.Unprocessable(InvalidRule, "Invalid charge rule", $"Zone '{z.Code}' has an empty or invalid geometry.");
         }
         foreach (var rate in rule.Rates)
         {
@@ -482,7 +494,12 @@ public static class RevenueApi
         if (body.Text("date") is { } ds && !DateOnly.TryParseExact(ds, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date))
             return P.Unprocessable(InvalidPayment, "Invalid payment", "date must be a date (yyyy-MM-dd).");
         if (date > today.AddDays(1)) return P.Unprocessable(InvalidPayment, "Invalid payment", "A payment cannot be dated in the future.");
+        // Before 1900 is a typo, and before 622 outside the Solar Hijri calendar (which threw).
+        if (date < EarliestPayment)
+            return P.Unprocessable(InvalidPayment, "Invalid payment", $"A payment cannot be dated before {D(EarliestPayment)}.");
         var reference = body.Text("reference");
+        if (reference is not null && TextRules.Problem("reference", reference, 100) is { } badReference)
+            return P.Unprocessable(InvalidPayment, "Invalid payment", badReference);
         var key = http.Request.Headers["Idempotency-Key"].ToString();
         var user = RegistrationApi.UserId(http.User);
         var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using UrbanMonitor.Domain.Geometry;
 
 namespace UrbanMonitor.Api.Revenue;
 
@@ -55,9 +56,11 @@ public sealed record ServiceChargeRule(DateOnly? Starts, DateOnly? Ends, string 
             foreach (var z in zs.EnumerateArray())
             {
                 var at = $"zones[{i++}]";
+                if (z.ValueKind != JsonValueKind.Object) throw new FormatException($"{at} must be an object {{code, geometry}}.");
                 var code = Text(z, "code") ?? throw new FormatException($"{at}.code is required.");
                 if (!z.TryGetProperty("geometry", out var g) || g.ValueKind != JsonValueKind.Object || Text(g, "type") is not ("Polygon" or "MultiPolygon"))
                     throw new FormatException($"{at}.geometry must be a GeoJSON Polygon or MultiPolygon.");
+                if (GeoJsonPositions.Problem(g, at + ".geometry") is { } malformed) throw new FormatException(malformed);
                 if (zones.Any(x => x.Code == code)) throw new FormatException($"{at}.code '{code}' is given twice.");
                 if (districts.Contains(code)) throw new FormatException($"{at}.code '{code}' is a district code; give zones their own codes.");
                 zones.Add(new ChargeZone(code, g.GetRawText()));

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Npgsql;
 using UrbanMonitor.Domain.Sampling;
+using UrbanMonitor.Domain.Text;
 using T = UrbanMonitor.Api.Sampling.SamplingApi.ProblemTypes;
 
 namespace UrbanMonitor.Api.Sampling;
@@ -71,6 +72,11 @@ internal static class NationalSamples
 
     public static async Task<Stored> DrawAndStoreAsync(NpgsqlDataSource db, NationalSampleRequest r, CancellationToken ct)
     {
+        // The names are stored and shown again: text PostgreSQL can store (no NUL) and a reader can trust.
+        for (var i = 0; i < r.Cities.Count; i++)
+            foreach (var (field, value) in new[] { ("name", r.Cities[i].Name), ("region", r.Cities[i].Region), ("sizeClass", r.Cities[i].SizeClass) })
+                if (value is not null && TextRules.Problem($"cities[{i}].{field}", value, 200) is { } why)
+                    return new(SamplingApi.Bad(T.InvalidUniverse, "Invalid text", why));
         if (StratifiedSampling.ParseAllocation(r.Allocation) is not { } allocation)
             return new(SamplingApi.Bad(T.InvalidUniverse, "Unknown allocation", $"allocation must be proportional, equal or neyman; it was '{r.Allocation}'."));
         NationalSampleResult result;

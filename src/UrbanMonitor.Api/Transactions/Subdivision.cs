@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
+using UrbanMonitor.Domain.Geometry;
 using UrbanMonitor.Database.Registration;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Hosting;
@@ -34,7 +35,8 @@ internal static class Subdivision
             return (null, P.Unprocessable(InvalidPart, "Part missing", "A subdivision needs the sold part as a GeoJSON Polygon or MultiPolygon in 'part'."));
         var geometry = part.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == "Feature" &&
                        part.TryGetProperty("geometry", out var g) ? g : part;
-        var (srid, crsProblem) = R.ReadCrs(request);
+        if (GeoJsonPositions.Problem(geometry, "part") is { } malformed) return (null, P.Unprocessable(P.InvalidGeoJson, "Invalid GeoJSON", malformed));
+        var (srid, crsProblem) = R.ReadCrs(request, part);
         if (crsProblem is not null) return (null, crsProblem);
         var (candidate, problem) = await RegistrationRules.NormalizeAsync(db, geometry.GetRawText(), srid, false, ct);
         return problem is not null ? (null, P.From(problem)) : (candidate!.Ewkb, null);

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Npgsql;
+using UrbanMonitor.Domain.Text;
 
 namespace UrbanMonitor.Database.Auth;
 
@@ -30,8 +31,9 @@ public static partial class Users
 
     private static void CheckRoles(IReadOnlyList<string> roles)
     {
+        if (roles.Count == 0) throw new UserRejectedException($"A user needs at least one role: {string.Join(", ", Auth.Roles.All)}.");
         var unknown = roles.Where(r => !Auth.Roles.All.Contains(r)).ToList();
-        if (roles.Count == 0 || unknown.Count > 0)
+        if (unknown.Count > 0)
             throw new UserRejectedException($"Unknown role(s) {string.Join(", ", unknown)}; roles are {string.Join(", ", Auth.Roles.All)}.");
     }
 
@@ -77,6 +79,8 @@ public static partial class Users
     {
         if (!LoginPattern().IsMatch(login)) throw new UserRejectedException($"'{login}' is not a valid login: 2–64 of a-z 0-9 . _ @ -.");
         if (string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
+        // The name travels in every token of the user and on certificates: text a reader can trust, of a name's length.
+        if (TextRules.Problem("name", name, 300) is { } badName) throw new UserRejectedException(badName);
         CheckRoles(roles);
         var all = districts.Contains("*");
 
@@ -109,9 +113,15 @@ public static partial class Users
         IReadOnlyList<string>? districts, bool? disabled, CancellationToken ct = default, string? actor = null, IReadOnlyList<string>? councils = null)
     {
         if (name is not null && string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
+        if (name is not null && TextRules.Problem("name", name, 300) is { } badName) throw new UserRejectedException(badName);
         if (roles is not null) CheckRoles(roles);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await Audit.AuditLog.BeginAsync(conn, actor ?? "cli:" + Environment.UserName, ct);
+        // The enabled admins, locked: two admins demoting each other at once must not both succeed.
+        var admins = new List<string>();
+        await using (var lockAdmins = new NpgsqlCommand("SELECT login FROM users WHERE 'admin' = ANY (roles) AND NOT disabled FOR UPDATE", conn, tx))
+        await using (var r = await lockAdmins.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct)) admins.Add(r.GetString(0));
         Guid id;
         await using (var update = new NpgsqlCommand("""
             UPDATE users SET name = coalesce($2, name), roles = coalesce($3, roles),
@@ -127,6 +137,8 @@ public static partial class Users
             if (await update.ExecuteScalarAsync(ct) is not Guid found) return null;
             id = found;
         }
+        if (admins.Contains(login) && (disabled == true || roles is not null && !roles.Contains(Auth.Roles.Admin)) && admins.Count == 1)
+            throw new UserRejectedException($"'{login}' is the last enabled admin; make another user admin first, or nobody could manage users any more.");
         if (districts is not null) await AssignAsync(conn, tx, id, districts, ct);
         if (councils is not null) await AssignCouncilsAsync(conn, tx, id, councils, ct);
         await tx.CommitAsync(ct);

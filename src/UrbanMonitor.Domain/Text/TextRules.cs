@@ -10,8 +10,9 @@ namespace UrbanMonitor.Domain.Text;
 /// </summary>
 public static class TextRules
 {
-    /// <summary>Why <paramref name="value"/> is refused (naming the character and its position), or null when accepted.</summary>
-    public static string? Problem(string field, string value, int maxLength = 500)
+    /// <summary>Why <paramref name="value"/> is refused (naming the character and its position), or null when accepted.
+    /// <paramref name="multiline"/> free text (a statement, a decision) may also hold line breaks and tabs.</summary>
+    public static string? Problem(string field, string value, int maxLength = 500, bool multiline = false)
     {
         if (value.Length > maxLength) return $"'{field}' is {value.Length:N0} characters long; at most {maxLength:N0}.";
         for (var i = 0; i < value.Length; i++)
@@ -25,6 +26,7 @@ public static class TextRules
                 continue;
             }
             if (char.IsSurrogate(c)) return Describe(field, c, i, "half of a UTF-16 surrogate pair (broken text)");
+            if (multiline && c is '\n' or '\r' or '\t') continue;
             var why = c switch
             {
                 '\0' => "a NUL character",
