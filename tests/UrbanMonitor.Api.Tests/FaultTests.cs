@@ -247,3 +247,30 @@ internal sealed class ServiceProcess : IAsyncDisposable
         Client.Dispose();
     }
 }
+
+/// <summary>What the 503 says: a statement that ran past its time is not blamed on an unreachable database alone.</summary>
+public class DatabaseUnavailableAnswerTests
+{
+    private static async Task<string> DetailAsync(Exception e)
+    {
+        var services = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = services };
+        http.Response.Body = new MemoryStream();
+        Assert.True(await new UrbanMonitor.Api.Hosting.DatabaseUnavailableHandler().TryHandleAsync(http, e, TestContext.Current.CancellationToken));
+        Assert.Equal(503, http.Response.StatusCode);
+        Assert.Equal("5", http.Response.Headers.RetryAfter.ToString());
+        http.Response.Body.Position = 0;
+        using var doc = System.Text.Json.JsonDocument.Parse(http.Response.Body);
+        return doc.RootElement.GetProperty("detail").GetString()!;
+    }
+
+    [Fact]
+    public async Task ACommandTimeoutSaysTheRequestMayNeedMoreTimeAndARefusedConnectionSaysTheDatabaseIsUnreachable()
+    {
+        // What Npgsql throws when a command runs past its timeout, and when no connection can be opened.
+        var timeout = await DetailAsync(new NpgsqlException("Exception while reading from stream", new TimeoutException("Timeout during reading attempt")));
+        Assert.Contains("needs more time than a request may take", timeout, StringComparison.Ordinal);
+        var refused = await DetailAsync(new NpgsqlException("Failed to connect to 127.0.0.1:1", new System.Net.Sockets.SocketException(111)));
+        Assert.Equal("The database cannot be reached just now; nothing was changed. Retry in a few seconds.", refused);
+    }
+}

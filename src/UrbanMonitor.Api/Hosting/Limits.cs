@@ -105,10 +105,17 @@ internal sealed class DatabaseUnavailableHandler : IExceptionHandler
         if (!IsUnavailable(exception) || http.Response.HasStarted) return false;
         http.Response.Clear();
         http.Response.Headers.RetryAfter = "5";
+        // A timeout is either side: the database unreachable, or a statement that ran past its time (a very large
+        // request on a busy machine); the answer says both rather than blame the database for a request's size.
+        var detail = TimedOut(exception)
+            ? "The database did not answer in time: it cannot be reached just now, or this request needs more time than a request may take (ask for less: a smaller area, fewer cells or features). Nothing was changed; retry in a few seconds."
+            : "The database cannot be reached just now; nothing was changed. Retry in a few seconds.";
         await Results.Problem(type: Problems.Unavailable, title: "Database unavailable", statusCode: StatusCodes.Status503ServiceUnavailable,
-            detail: "The database cannot be reached just now; nothing was changed. Retry in a few seconds.").ExecuteAsync(http);
+            detail: detail).ExecuteAsync(http);
         return true;
     }
+
+    private static bool TimedOut(Exception e) => e is TimeoutException || (e.InnerException is { } inner && TimedOut(inner));
 
     internal static bool IsUnavailable(Exception e) => e switch
     {
