@@ -67,6 +67,21 @@ public class HttpBasicsTests(SyntheticTilesService service) : IClassFixture<Synt
                 "a POST from another origin is granted");
     }
 
+    /// <summary>HEAD never runs a GET that issues something (a certificate takes the next number of a gapless series),
+    /// seals the audit log or builds a whole file: those answer 405 to a HEAD, as before HEAD was served.</summary>
+    [Theory]
+    [InlineData("/api/properties/1/certificate")]
+    [InlineData("/api/audit")]
+    [InlineData("/collections/properties/export?format=gpkg")]
+    [InlineData("/api/cities/synthetic/districts/1/package.mbtiles")]
+    [InlineData("/api/indicators/11.2.1?city=synthetic")]
+    public async Task HeadIsNotRunOnAGetThatIssuesSealsOrBuildsAFile(string url)
+    {
+        var (head, _) = await SendAsync(HttpMethod.Head, url);
+        using (head)
+            Assert.True(head.StatusCode == HttpStatusCode.MethodNotAllowed, $"HEAD {url}: {(int)head.StatusCode}");
+    }
+
     [Fact]
     public async Task HeadIsAnsweredAsGetWithTheSameHeadersAndNoBody()
     {

@@ -46,14 +46,15 @@ SELECT CASE WHEN d.code IS NULL THEN NULL ELSE json_build_object(
 FROM city
 LEFT JOIN districts d ON d.city_id = city.id AND ($2::text IS NULL OR d.code = $2)
 LEFT JOIN parcels p ON p.district_code = d.code
--- The code, and the CQL2 filter on it, percent-encoded for the links (RFC 3986's unreserved characters kept).
+-- The code, and the CQL2 filter on it (a CQL2 string literal: quotes doubled), percent-encoded for the links (RFC 3986's
+-- unreserved characters kept).
 LEFT JOIN LATERAL (
     SELECT '/api/cities/' || city.slug || '/districts/' || e.code AS here, e.code, e.filter
     FROM (SELECT max(enc) FILTER (WHERE k = 1) AS code, max(enc) FILTER (WHERE k = 2) AS filter
           FROM (SELECT x.k, string_agg(CASE WHEN t.ch ~ '^[A-Za-z0-9._~-]$' THEN t.ch
                                             ELSE upper(regexp_replace(encode(convert_to(t.ch, 'UTF8'), 'hex'), '(..)', '%\1', 'g')) END,
                                        '' ORDER BY t.i) AS enc
-                FROM (VALUES (1, d.code), (2, format('district_code = %L', d.code))) AS x (k, v),
+                FROM (VALUES (1, d.code), (2, 'district_code = ''' || replace(d.code, '''', '''''') || '''')) AS x (k, v),
                      regexp_split_to_table(x.v, '') WITH ORDINALITY AS t (ch, i)
                 GROUP BY x.k) y) e
 ) AS u ON d.code IS NOT NULL

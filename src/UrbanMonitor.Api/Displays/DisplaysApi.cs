@@ -111,7 +111,7 @@ public static class DisplaysApi
                 cityId = reader.GetInt32(0);
                 ewkb = reader.GetFieldValue<byte[]>(3);
             }
-            catch (PostgresException e) when (e.SqlState.StartsWith("XX", StringComparison.Ordinal) || e.SqlState.StartsWith("22", StringComparison.Ordinal))
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InternalError || e.SqlState.StartsWith("22", StringComparison.Ordinal))
             {
                 // ST_GeomFromGeoJSON refuses what it cannot read (an unknown type, no coordinates); ST_Transform what
                 // lies outside the CRS's domain.

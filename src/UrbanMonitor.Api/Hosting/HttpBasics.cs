@@ -12,10 +12,13 @@ namespace UrbanMonitor.Api.Hosting;
 public static class HttpBasics
 {
     /// <summary>Runs a HEAD request as the GET of the same URL and throws its body away; headers (Content-Type,
-    /// Content-Length, ETag, Cache-Control) are those of the GET. Must run before routing picks an endpoint.</summary>
+    /// Content-Length, ETag, Cache-Control) are those of the GET. Must run before routing picks an endpoint.
+    /// Only for the resources GIS clients probe (<see cref="HeadServes"/>): a GET that issues something (a certificate
+    /// takes the next number of a gapless series), seals the audit log or builds a whole file (exports, offline
+    /// packages) is not run for a HEAD, which stays a 405 there.</summary>
     internal static async Task HeadAsGetAsync(HttpContext http, RequestDelegate next)
     {
-        if (!HttpMethods.IsHead(http.Request.Method))
+        if (!HttpMethods.IsHead(http.Request.Method) || !HeadServes(http.Request.Path))
         {
             await next(http);
             return;
@@ -32,6 +35,19 @@ public static class HttpBasics
             http.Request.Method = HttpMethods.Head;
             http.Response.Body = body;
         }
+    }
+
+    /// <summary>The read-only, cheap resources a HEAD is answered on: the OGC landing page, conformance and collections
+    /// (items, queryables, tiles; not exports), map tiles and TileJSON, the OpenAPI document, cities and districts (not
+    /// their packages), the viewer's files and health.</summary>
+    internal static bool HeadServes(PathString path)
+    {
+        var p = path.Value ?? "/";
+        if (p.EndsWith("/export", StringComparison.Ordinal) || p.Contains("/package.", StringComparison.Ordinal)) return false;
+        return p is "/" or "/conformance" or "/api" or "/docs"
+               || p.StartsWith("/collections", StringComparison.Ordinal) || p.StartsWith("/tiles", StringComparison.Ordinal)
+               || p.StartsWith("/api/cities", StringComparison.Ordinal) || p.StartsWith("/viewer", StringComparison.Ordinal)
+               || p.StartsWith("/health", StringComparison.Ordinal);
     }
 
     /// <summary>A query string holding NUL (<c>%00</c>) → 400: no parameter takes it, and PostgreSQL refuses it in text

@@ -264,7 +264,7 @@ public static class RevenueApi
                             $"Zone '{z.Code}' has an invalid geometry: {r.GetString(2)}{(r.IsDBNull(3) ? "" : " at " + r.GetString(3))}.",
                             new Dictionary<string, object?> { ["location"] = r.IsDBNull(3) ? null : r.GetString(3) });
             }
-            catch (PostgresException e) when (e.SqlState.StartsWith("XX", StringComparison.Ordinal) || e.SqlState.StartsWith("22", StringComparison.Ordinal))
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InternalError || e.SqlState.StartsWith("22", StringComparison.Ordinal))
             {
                 return P.Unprocessable(InvalidRule, "Invalid charge rule", $"Zone '{z.Code}': {e.MessageText}");
             }

@@ -119,7 +119,7 @@ public static partial class Users
         await using var tx = await Audit.AuditLog.BeginAsync(conn, actor ?? "cli:" + Environment.UserName, ct);
         // The enabled admins, locked: two admins demoting each other at once must not both succeed.
         var admins = new List<string>();
-        await using (var lockAdmins = new NpgsqlCommand("SELECT login FROM users WHERE 'admin' = ANY (roles) AND NOT disabled FOR UPDATE", conn, tx))
+        await using (var lockAdmins = new NpgsqlCommand("SELECT login FROM users WHERE 'admin' = ANY (roles) AND NOT disabled ORDER BY id FOR UPDATE", conn, tx))
         await using (var r = await lockAdmins.ExecuteReaderAsync(ct))
             while (await r.ReadAsync(ct)) admins.Add(r.GetString(0));
         Guid id;

@@ -79,7 +79,7 @@ public static class RegistrationRules
             };
             return (new Candidate(ewkb, repairReport), null);
         }
-        catch (PostgresException e) when (e.SqlState.StartsWith("XX", StringComparison.Ordinal) || e.SqlState.StartsWith("22", StringComparison.Ordinal))
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InternalError || e.SqlState.StartsWith("22", StringComparison.Ordinal))
         {
             return (null, RuleProblem.Unprocessable("invalid-geojson", "Unreadable geometry",
                 "PostGIS cannot read the geometry: " + e.MessageText));
