@@ -85,7 +85,12 @@ public class UsersApiTests(TestDatabase db) : IClassFixture<TestDatabase>
         Assert.Equal(HttpStatusCode.OK, (await first.GetAsync("/api/me", Ct)).StatusCode);
         // Moved to another district: the old token's synthetic:1 is no longer hers.
         await OkAsync(await PatchAsync(admin, "/api/users/farah.officer", new { districts = new[] { "synthetic:2" } }));
-        AssertUnauthorized(await first.GetAsync("/api/me", Ct));
+        using (var refused = await first.GetAsync("/api/me", Ct))
+        {
+            AssertUnauthorized(refused);
+            Assert.Contains("changed since the token was issued", await refused.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            Assert.Contains("invalid_token", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        }
         using var second = await FreshTokenAsync();
         var me = await OkAsync(await second.GetAsync("/api/me", Ct));
         Assert.Equal(["synthetic:2"], me.GetProperty("districts").EnumerateArray().Select(d => d.GetString()!));

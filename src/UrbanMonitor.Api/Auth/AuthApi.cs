@@ -37,6 +37,22 @@ public static class AuthApi
                             ctx.Fail("This user's roles, districts or councils have changed since the token was issued; ask for a new token.");
                     }
                 },
+                // A token that was sent but refused: the 401 says why (RFC 6750 invalid_token), not "send a token".
+                OnChallenge = async ctx =>
+                {
+                    if (ctx.AuthenticateFailure is not { } failure) return;
+                    ctx.HandleResponse();
+                    var reason = failure switch
+                    {
+                        SecurityTokenExpiredException => "The token has expired; ask for a new one.",
+                        Microsoft.AspNetCore.Authentication.AuthenticationFailureException => failure.Message,
+                        _ => "The bearer token is not valid here (malformed, signed with another key, or issued for another service).",
+                    };
+                    ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    ctx.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                    await TypedResults.Problem(type: Hosting.Problems.TypeFor(StatusCodes.Status401Unauthorized), title: "Unauthorized",
+                        statusCode: StatusCodes.Status401Unauthorized, detail: reason).ExecuteAsync(ctx.HttpContext);
+                },
             };
             o.TokenValidationParameters = new TokenValidationParameters
             {
