@@ -126,5 +126,29 @@ public class PrivacyTests(MazarRegistrationService service) : IClassFixture<Maza
         }
     }
 
+    /// <summary>The reason staff write with an edit may speak of the holders; the public history says what happened.</summary>
+    [Fact]
+    public async Task TheReasonsStaffWriteStayWithStaffAndThePublicHistorySaysWhatHappened()
+    {
+        service.Require();
+        var spot = service.FreeSpot();
+        var id = await PropertyAsync(service, spot, "8805", "Zarmina Holder");
+        using var officer = service.Client(Officer);
+        using (var edit = await PutAsync(officer, $"/api/properties/{id}",
+                   Feature(Square(spot, 16), "1", "77", "8805", reason: "fence moved at the request of Reasonmarker"), "\"v3\""))
+            Assert.True(edit.StatusCode == System.Net.HttpStatusCode.OK, $"{(int)edit.StatusCode} {await edit.Content.ReadAsStringAsync(Ct)}");
+
+        var staff = await OkAsync(await officer.GetAsync($"/api/properties/{id}/history", Ct));
+        Assert.Equal("fence moved at the request of Reasonmarker",
+            staff.GetProperty("versions").EnumerateArray().Last().GetProperty("reason").GetString());
+        foreach (var token in new[] { null, TestTokens.For("land-officer", "mazar-e-sharif:2") })
+        {
+            using var other = token is null ? service.Client() : service.Client(token);
+            var history = await OkAsync(await other.GetAsync($"/api/properties/{id}/history", Ct));
+            Assert.Equal(["created", "verified", "registered", "updated"],
+                history.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("reason").GetString()));
+        }
+    }
+
     private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
 }
