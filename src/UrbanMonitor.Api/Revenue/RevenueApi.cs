@@ -1,6 +1,7 @@
 using UrbanMonitor.Api.Audit;
 using System.Globalization;
 using System.Security.Claims;
+using UrbanMonitor.Api.Auth;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -80,13 +81,6 @@ public static class RevenueApi
         if (!user.FindAll("districts").Any(c => c.Value == "*" || c.Value.StartsWith(slug + ":", StringComparison.Ordinal)))
             return P.Problem(403, P.ForbiddenDistrict, "City not assigned", $"You are assigned to no district of {slug}.");
         return null;
-    }
-
-    /// <summary>The codes of the districts of <paramref name="slug"/> the user is assigned to; null for all (<c>*</c>).</summary>
-    private static string[]? AssignedDistricts(ClaimsPrincipal user, string slug)
-    {
-        var claims = user.FindAll("districts").Select(c => c.Value).ToList();
-        return claims.Contains("*") ? null : [.. claims.Where(c => c.StartsWith(slug + ":", StringComparison.Ordinal)).Select(c => c[(slug.Length + 1)..])];
     }
 
     private sealed record City(int Id, string Code, string Name, FiscalCalendar Calendar);
@@ -320,7 +314,7 @@ public static class RevenueApi
             return P.Problem(404, Problems.NotFound, "District not found", $"{slug} has no district '{district}'.");
         // An assessment writes charges into properties' ledgers: only in the districts the caller is assigned to (the whole
         // city needs *), as every other write of the registry.
-        var assigned = AssignedDistricts(http.User, slug);
+        var assigned = DistrictClaims.InCity(http.User, slug);
         if (district is not null && assigned is not null && !assigned.Contains(district))
             return P.Problem(403, P.ForbiddenDistrict, "District not assigned", $"You are not assigned to district {slug}:{district}.");
         string[]? scope = district is not null ? [district] : assigned;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Security.Claims;
+using UrbanMonitor.Api.Auth;
 using Npgsql;
 using NpgsqlTypes;
 using UrbanMonitor.Api.Documents;
@@ -93,7 +93,7 @@ public static class WorkQueueApi
             if (await find.ExecuteScalarAsync(ct) is not int id) return (null, Problems.CityMissing(slug));
             cityId = id;
         }
-        var districts = Districts(user, slug);
+        var districts = DistrictClaims.InCity(user, slug);
         if (district is not null)
         {
             if (districts is not null && !districts.Contains(district))
@@ -152,11 +152,4 @@ public static class WorkQueueApi
         return (new { city = slug, status, items, next }, null);
     }
 
-    /// <summary>The district codes of <paramref name="slug"/> the user works in; null for every district (<c>*</c>).</summary>
-    private static string[]? Districts(ClaimsPrincipal user, string slug)
-    {
-        var claims = user.FindAll("districts").Select(c => c.Value).ToList();
-        if (claims.Contains("*")) return null;
-        return [.. claims.Where(c => c.StartsWith(slug + ":", StringComparison.Ordinal)).Select(c => c[(slug.Length + 1)..])];
-    }
 }
