@@ -29,6 +29,13 @@ public static partial class Users
     [GeneratedRegex("^[a-z0-9._@-]{2,64}$")]
     private static partial Regex LoginPattern();
 
+    // The name travels in every token of the user and on certificates: text a reader can trust, of a name's length.
+    private static void CheckName(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
+        if (TextRules.Problem("name", name, 300) is { } badName) throw new UserRejectedException(badName);
+    }
+
     private static void CheckRoles(IReadOnlyList<string> roles)
     {
         if (roles.Count == 0) throw new UserRejectedException($"A user needs at least one role: {string.Join(", ", Auth.Roles.All)}.");
@@ -78,9 +85,7 @@ public static partial class Users
         IReadOnlyList<string>? councils = null)
     {
         if (!LoginPattern().IsMatch(login)) throw new UserRejectedException($"'{login}' is not a valid login: 2–64 of a-z 0-9 . _ @ -.");
-        if (string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
-        // The name travels in every token of the user and on certificates: text a reader can trust, of a name's length.
-        if (TextRules.Problem("name", name, 300) is { } badName) throw new UserRejectedException(badName);
+        CheckName(name);
         CheckRoles(roles);
         var all = districts.Contains("*");
 
@@ -112,8 +117,7 @@ public static partial class Users
     public static async Task<User?> UpdateAsync(NpgsqlDataSource db, string login, string? name, IReadOnlyList<string>? roles,
         IReadOnlyList<string>? districts, bool? disabled, CancellationToken ct = default, string? actor = null, IReadOnlyList<string>? councils = null)
     {
-        if (name is not null && string.IsNullOrWhiteSpace(name)) throw new UserRejectedException("A user needs a name.");
-        if (name is not null && TextRules.Problem("name", name, 300) is { } badName) throw new UserRejectedException(badName);
+        if (name is not null) CheckName(name);
         if (roles is not null) CheckRoles(roles);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await Audit.AuditLog.BeginAsync(conn, actor ?? "cli:" + Environment.UserName, ct);
