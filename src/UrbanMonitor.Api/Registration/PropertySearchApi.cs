@@ -89,7 +89,7 @@ internal static class PropertySearchApi
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)name ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         foreach (var v in new[] { point?[0], point?[1], bbox?[0], bbox?[1], bbox?[2], bbox?[3] })
             cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)v ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)RegistrationApi.PartiesScope(http.User) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(RegistrationApi.PartiesScopeParameter(RegistrationApi.PartiesScope(http.User)));
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)after ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = limit });
 

@@ -115,6 +115,10 @@ public static class RegistrationApi
     internal static string[]? PartiesScope(ClaimsPrincipal user) =>
         IsStaff(user) ? [.. user.FindAll("districts").Select(c => c.Value)] : null;
 
+    /// <summary>The SQL parameter (<c>text[]</c>, null for no one) the registry's reads take the parties' scope in.</summary>
+    internal static NpgsqlParameter PartiesScopeParameter(string[]? scope) =>
+        new() { Value = (object?)scope ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
+
     /// <summary>403 unless the user has one of <paramref name="roles"/> and is assigned to the district (the same check
     /// the CLI makes, <see cref="PropertyWrites.Forbidden"/>).</summary>
     internal static IResult? Forbidden(ClaimsPrincipal user, string[] roles, string slug, string district) =>
@@ -355,7 +359,7 @@ public static class RegistrationApi
     {
         await using var cmd = db.CreateCommand(HistorySql);
         cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)PartiesScope(http.User) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(PartiesScopeParameter(PartiesScope(http.User)));
         return await cmd.ExecuteScalarAsync(ct) is string json
             ? Results.Text(json, "application/json; charset=utf-8")
             : P.Problem(StatusCodes.Status404NotFound, P.PropertyNotFound, "Property not found", $"There is no property {id}.");
@@ -513,7 +517,7 @@ public static class RegistrationApi
     {
         cmd.Parameters.Add(new NpgsqlParameter { Value = id });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)at ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)partiesScope ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(PartiesScopeParameter(partiesScope));
     }
 
     internal static async Task<string?> FeatureAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long id, DateTimeOffset? at, bool withParties, CancellationToken ct)
