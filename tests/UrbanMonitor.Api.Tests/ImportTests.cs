@@ -477,39 +477,71 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
             Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM import_staging"));
             Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM properties"));
 
-            // 60,000 rows into an empty registry: the publish drops the secondary indexes and builds them after the load.
-            const string Indexes = """
-                SELECT string_agg(pg_get_indexdef(indexrelid), '; ' ORDER BY indexrelid::regclass::text) FROM pg_index
-                WHERE indrelid IN ('properties'::regclass, 'property_versions'::regclass) AND indisvalid
-                """;
-            const string Constraints = """
-                SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated, '; ' ORDER BY conname) FROM pg_constraint
-                WHERE conrelid IN ('properties'::regclass, 'property_versions'::regclass)
-                """;
-            var indexesBefore = await db.ScalarAsync<string>(Indexes);
-            var constraintsBefore = await db.ScalarAsync<string>(Constraints);
+            // 60,000 parcels into a city with none: loaded outside the registry by two connections, indexed, and attached
+            // as the city's own partition of properties and of property_versions.
+            var tilesBefore = await db.ScalarAsync<long>("SELECT coalesce(max(id), 0) FROM tiles_pending");
             var again = await runner.PrepareAsync(request, file, ct);
             await runner.RunAsync(again, null, ct);
             Assert.Equal("succeeded", await db.ScalarAsync<string>("SELECT status FROM import_jobs WHERE id = $1", again.JobId));
-            Assert.Equal(60_000, await db.ScalarAsync<long>("SELECT count(*) FROM properties"));
-            Assert.Equal(60_000, await db.ScalarAsync<long>("SELECT count(*) FROM property_versions WHERE version = 1 AND valid_to IS NULL"));
-            // The audit log's one summary entry of the bulk publish names who asked for it and the job.
-            Assert.Equal(1, await db.ScalarAsync<long>(
-                "SELECT count(*) FROM audit_log WHERE table_name = 'properties' AND action = 'bulk-insert' AND actor = 'cli:surveyor' AND row_key ->> 'import_job' = $1",
-                again.JobId.ToString()));
-            Assert.Equal(indexesBefore, await db.ScalarAsync<string>(Indexes));
-            Assert.Contains("properties_geom_gist", indexesBefore);
-            // Its foreign keys and unique code, dropped for the load, are back and validated.
-            Assert.Equal(constraintsBefore, await db.ScalarAsync<string>(Constraints));
-            Assert.Contains("properties_city_id_code_key UNIQUE (city_id, code) true", constraintsBefore);
-            Assert.Contains("property_versions_city_id_property_id_fkey FOREIGN KEY", constraintsBefore);
+            var cityId = await db.ScalarAsync<int>("SELECT id FROM cities WHERE slug = 'kill-city'");
+            Assert.Equal(60_000, await db.ScalarAsync<long>($"SELECT count(*) FROM ONLY properties_city_{cityId}"));
+            Assert.Equal(60_000, await db.ScalarAsync<long>($"SELECT count(*) FROM ONLY property_versions_city_{cityId} WHERE version = 1 AND valid_to IS NULL"));
+            Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM properties_shared"));
+            Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname LIKE 'import_load%'"));
+            // Each of the parents' indexes has its valid index on the partition, each key and foreign key its validated
+            // constraint (a partition that lacked one would have had it built by the attach: none is missing or extra).
+            const string Indexes = """
+                SELECT count(*) FROM pg_index pi
+                JOIN pg_inherits h ON h.inhparent = pi.indexrelid
+                JOIN pg_index ci ON ci.indexrelid = h.inhrelid AND ci.indisvalid
+                WHERE pi.indrelid = $1::regclass AND ci.indrelid = $2::regclass
+                """;
+            const string Constraints = """
+                SELECT string_agg(c, '; ' ORDER BY c) FROM (
+                    SELECT DISTINCT contype::text || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated AS c
+                    FROM pg_constraint WHERE conrelid = $1::regclass AND contype IN ('p', 'u', 'c', 'f')
+                      AND NOT coalesce((SELECT relispartition FROM pg_class WHERE oid = confrelid), false)) x
+                """;
+            foreach (var (parent, partition) in new[] { ("properties", $"properties_city_{cityId}"), ("property_versions", $"property_versions_city_{cityId}") })
+            {
+                var parentIndexes = await db.ScalarAsync<long>("SELECT count(*) FROM pg_index WHERE indrelid = $1::regclass", parent);
+                Assert.True(parentIndexes >= 5);
+                Assert.Equal(parentIndexes, await db.ScalarAsync<long>(Indexes, parent, partition));
+                Assert.Equal(parentIndexes, await db.ScalarAsync<long>("SELECT count(*) FROM pg_index WHERE indrelid = $1::regclass", partition));
+                Assert.Equal(await db.ScalarAsync<string>(Constraints, parent), await db.ScalarAsync<string>(Constraints, partition));
+            }
+            // The parents' statement triggers do not fire for rows loaded into a table that then becomes a partition:
+            // the publish writes what they write. The audit log's one summary entry per table names who asked and the job.
+            foreach (var table in new[] { "properties", "property_versions" })
+                Assert.Equal(1, await db.ScalarAsync<long>(
+                    "SELECT count(*) FROM audit_log WHERE table_name = $2 AND action = 'bulk-insert' AND actor = 'cli:surveyor' AND row_key ->> 'import_job' = $1 AND (after ->> 'rows')::int = 60000",
+                    again.JobId.ToString(), table));
+            var bulkTiles = await db.ScalarAsync<string>("SELECT string_agg(new_boxes::text, ';') FROM tiles_pending WHERE layer = 'properties' AND id > $1", tilesBefore);
+            Assert.NotNull(bulkTiles);
+            // The attached partition's GiST index answers a window query as a plain scan does.
+            const string Box = "ST_Expand((SELECT ST_Centroid(ST_Extent(geom)) FROM properties), 0.01)";
+            var byIndex = await db.ScalarAsync<long>($"SELECT count(*) FROM properties WHERE geom && {Box}");
+            Assert.True(byIndex > 0);
+            Assert.Equal(await db.ScalarAsync<long>($"SELECT count(*) FROM properties WHERE CASE WHEN geom && {Box} THEN true END"), byIndex);
 
-            // The same file into a second city takes the ordinary path (the registry is no longer empty): both publish
-            // the same parcels, versions and tile geometries.
+            // The same file into a second city row by row (as into a city that has parcels): both publish the same
+            // parcels, versions, tile geometries, dirty districts and changed tile extent.
             await db.ScalarAsync<long>("WITH i AS (INSERT INTO cities (slug, code, name, country) VALUES ('kill-two', 'KI2', 'Kill two', 'ZZ') RETURNING 1) SELECT count(*) FROM i");
-            var ordinary = await runner.PrepareAsync(request with { CitySlug = "kill-two" }, file, ct);
-            await runner.RunAsync(ordinary, null, ct);
+            tilesBefore = await db.ScalarAsync<long>("SELECT coalesce(max(id), 0) FROM tiles_pending");
+            var rowByRow = new UrbanMonitor.Database.Imports.ImportRunner(db.DataSource) { OwnPartitionFrom = long.MaxValue };
+            var ordinary = await rowByRow.PrepareAsync(request with { CitySlug = "kill-two" }, file, ct);
+            await rowByRow.RunAsync(ordinary, null, ct);
             Assert.Equal("succeeded", await db.ScalarAsync<string>("SELECT status FROM import_jobs WHERE id = $1", ordinary.JobId));
+            Assert.Equal(60_000, await db.ScalarAsync<long>("SELECT count(*) FROM properties_shared"));
+            Assert.Equal(bulkTiles, await db.ScalarAsync<string>("SELECT string_agg(new_boxes::text, ';') FROM tiles_pending WHERE layer = 'properties' AND id > $1", tilesBefore));
+            Assert.Equal(0, await db.ScalarAsync<long>("""
+                SELECT count(*) FROM ((SELECT district_code FROM indicator_dirty d JOIN cities c ON c.id = d.city_id WHERE c.slug = 'kill-city' AND layer = 'properties'
+                                       EXCEPT SELECT district_code FROM indicator_dirty d JOIN cities c ON c.id = d.city_id WHERE c.slug = 'kill-two' AND layer = 'properties')
+                                      UNION ALL
+                                      (SELECT district_code FROM indicator_dirty d JOIN cities c ON c.id = d.city_id WHERE c.slug = 'kill-two' AND layer = 'properties'
+                                       EXCEPT SELECT district_code FROM indicator_dirty d JOIN cities c ON c.id = d.city_id WHERE c.slug = 'kill-city' AND layer = 'properties')) x
+                """));
+            Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM indicator_dirty d JOIN cities c ON c.id = d.city_id WHERE c.slug = 'kill-city'") > 0);
             const string Published = """
                 SELECT substr(p.code, 5), p.district_code, p.block, p.parcel, p.status, p.version, p.attributes, ST_AsEWKB(p.geom), ST_AsEWKB(p.geom3857),
                        v.version, v.status, v.code = p.code, v.valid_to, v.reason, ST_AsEWKB(v.geom)
@@ -521,11 +553,18 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
                                 UNION ALL ({Published} WHERE c.slug = 'kill-two' EXCEPT ALL {Published} WHERE c.slug = 'kill-city')) d
                 """));
             Assert.Equal(120_000, await db.ScalarAsync<long>("SELECT count(*) FROM property_versions"));
-            // The rebuilt GiST index answers a window query as a plain scan does.
-            const string Box = "ST_Expand((SELECT ST_Centroid(ST_Extent(geom)) FROM properties), 0.01)";
-            var byIndex = await db.ScalarAsync<long>($"SELECT count(*) FROM properties WHERE geom && {Box}");
-            Assert.True(byIndex > 0);
-            Assert.Equal(await db.ScalarAsync<long>($"SELECT count(*) FROM properties WHERE CASE WHEN geom && {Box} THEN true END"), byIndex);
+            // Parcel ids come from the one sequence whichever way they were published.
+            Assert.Equal(120_000, await db.ScalarAsync<long>("SELECT count(DISTINCT id) FROM properties"));
+
+            // A process that died during a bulk publish left its load tables: the start-up sweep drops them with the job.
+            var dead = await runner.PrepareAsync(request with { CitySlug = "kill-two" }, file, ct);
+            dead.Source.Dispose();
+            await db.ScalarAsync<long>("WITH u AS (UPDATE import_jobs SET status = 'running' WHERE id = $1 RETURNING 1) SELECT count(*) FROM u", dead.JobId);
+            await using (var leftover = db.DataSource.CreateCommand($"CREATE TABLE import_load_{dead.JobId:N}_p (LIKE properties)"))
+                await leftover.ExecuteNonQueryAsync(ct);
+            Assert.Equal(1, await runner.FailInterruptedAsync(ct));
+            Assert.Equal("failed", await db.ScalarAsync<string>("SELECT status FROM import_jobs WHERE id = $1", dead.JobId));
+            Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname LIKE 'import_load%'"));
         }
         finally
         {

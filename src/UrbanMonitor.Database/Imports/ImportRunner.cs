@@ -512,22 +512,13 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             WHERE s.job_id = $3 AND NOT s.invalid
             """; // staging is written in file order and scanned in it: no sort of a million geometries
 
+        if (layer.Table == "properties" && delete is null && read - invalid >= OwnPartitionFrom
+            && await PublishIntoOwnPartitionAsync(job, names, values, geometry, columns, read, ct))
+            return;
+
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        // One round trip: no JIT, and the audit log names who asked for the import (else the database user) and the job,
-        // for each row and for a bulk publish's summary.
-        await using (var setup = new NpgsqlBatch(conn, tx))
-        {
-            setup.BatchCommands.Add(new NpgsqlBatchCommand(NoJit));
-            if (job.Request.RequestedBy is { } requestedBy) setup.BatchCommands.Add(AuditLog.ActorCommand(requestedBy));
-            var jobName = new NpgsqlBatchCommand("SELECT set_config('urbanmonitor.import_job', $1, true)");
-            jobName.Parameters.Add(new NpgsqlParameter { Value = job.JobId.ToString() });
-            setup.BatchCommands.Add(jobName);
-            await setup.ExecuteNonQueryAsync(ct);
-        }
-        var rebuild = layer.Table == "properties" && read - invalid >= BulkLoadRows
-            ? await DeferIndexesAndConstraintsOfEmptyRegistryAsync(conn, tx, ct)
-            : [];
+        await StartPublishAsync(conn, tx, job, ct);
         long published = 0;
         foreach (var sql in delete is null ? [insert] : new[] { delete, insert })
         {
@@ -538,99 +529,245 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             AddColumnParameters(cmd, columns);
             published = await cmd.ExecuteNonQueryAsync(ct);
         }
-        foreach (var definition in rebuild)
-        {
-            await using var build = new NpgsqlCommand(definition, conn, tx) { CommandTimeout = 0 };
-            await build.ExecuteNonQueryAsync(ct);
-        }
+        await FinishPublishAsync(conn, tx, job, published, ct);
+        await tx.CommitAsync(ct);
+    }
 
+    /// <summary>One round trip at the start of a publish transaction: no JIT, and the audit log names who asked for the
+    /// import (else the database user) and the job, for each row and for a bulk publish's summary.</summary>
+    private static async Task StartPublishAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PreparedImport job, CancellationToken ct)
+    {
+        await using var setup = new NpgsqlBatch(conn, tx);
+        setup.BatchCommands.Add(new NpgsqlBatchCommand(NoJit));
+        if (job.Request.RequestedBy is { } requestedBy) setup.BatchCommands.Add(AuditLog.ActorCommand(requestedBy));
+        var jobName = new NpgsqlBatchCommand("SELECT set_config('urbanmonitor.import_job', $1, true)");
+        jobName.Parameters.Add(new NpgsqlParameter { Value = job.JobId.ToString() });
+        setup.BatchCommands.Add(jobName);
+        await setup.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The end of a publish transaction: the layer's source and licence, and the job marked succeeded.</summary>
+    private static async Task FinishPublishAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PreparedImport job, long published, CancellationToken ct)
+    {
         await using (var src = new NpgsqlCommand(Loading.LayerTables.Embedded("upsert_layer_source.sql"), conn, tx))
         {
             src.Parameters.Add(new NpgsqlParameter { Value = job.CityId });
-            src.Parameters.Add(new NpgsqlParameter { Value = layer.Id });
+            src.Parameters.Add(new NpgsqlParameter { Value = job.Layer.Id });
             src.Parameters.Add(new NpgsqlParameter { Value = job.Request.Source ?? $"Imported from {job.Request.FileName ?? "an upload"} ({job.Source.Format}, EPSG:{job.Srid})" });
             src.Parameters.Add(new NpgsqlParameter { Value = job.Request.Licence ?? "not stated by the uploader" });
             src.Parameters.Add(new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             await src.ExecuteNonQueryAsync(ct);
         }
-        await using (var done = new NpgsqlCommand("""
+        await using var done = new NpgsqlCommand("""
             UPDATE import_jobs SET status = 'succeeded', phase = 'done', features_published = $2, finished_at = now()
             WHERE id = $1
-            """, conn, tx))
-        {
-            done.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
-            done.Parameters.Add(new NpgsqlParameter { Value = published });
-            await done.ExecuteNonQueryAsync(ct);
-        }
-        await tx.CommitAsync(ct);
+            """, conn, tx);
+        done.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
+        done.Parameters.Add(new NpgsqlParameter { Value = published });
+        await done.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>From this many rows on, a publish into an empty registry builds its indexes and constraints after the load.</summary>
-    private const long BulkLoadRows = 50_000;
+    /// <summary>From this many valid parcels on, an import into a city with none yet loads a table of the city's own
+    /// and attaches it as the city's partition of the registry (<see cref="PublishIntoOwnPartitionAsync"/>).</summary>
+    public long OwnPartitionFrom { get; init; } = 50_000;
+
+    /// <summary>The two tables a bulk publish loads before they become the city's partitions: named by the job, so that
+    /// a publish that failed or a process that died leaves names <see cref="DropLoadTablesAsync"/> can find.</summary>
+    private static (string Parcels, string Versions) LoadTables(Guid jobId) =>
+        ($"import_load_{jobId:N}_p", $"import_load_{jobId:N}_v");
+
+    private async Task DropLoadTablesAsync(Guid jobId)
+    {
+        var (parcels, versions) = LoadTables(jobId);
+        await using var drop = db.CreateCommand($"DROP TABLE IF EXISTS {parcels}, {versions}"); // names from a Guid
+        await drop.ExecuteNonQueryAsync(CancellationToken.None);
+    }
 
     /// <summary>
-    /// The first big load into an empty registry (no row in properties or property_versions, checked under an
-    /// exclusive lock on both tables, held to the commit): drops their secondary indexes (those no constraint uses) in
-    /// the publish transaction, with their foreign keys and the unique constraints no foreign key uses, and returns the
-    /// statements that build them again after the INSERT (indexes, unique constraints, then foreign keys). Building a GiST or
-    /// B-tree index over a million rows at once is several times cheaper than a million single inserts into it. Nothing
-    /// else can read the two tables meanwhile (they are empty: readers wait for the commit instead of seeing nothing),
-    /// and a failed or killed publish rolls the drops back with the rows. Returns nothing when a table holds rows.
+    /// The registry's big first load of a city: properties and property_versions are partitioned by city, and a city
+    /// with no parcel and no partition of its own gets one. Its two tables are loaded outside the registry, by two
+    /// connections at once (each half of the staged rows: the parcel row with its generated Web Mercator geometry, and
+    /// its version 1, as the parents' trigger writes it); then the two connections build the indexes and keys the
+    /// partitions must have (GiST and B-tree over a million rows at once, several times cheaper than a million single
+    /// inserts into them, and two at a time); then one short transaction attaches both tables as the city's partitions
+    /// (PostgreSQL checks the foreign keys set-wise and that no other partition holds the city), writes what the parents'
+    /// statement triggers write for rows inserted through them (the audit log's bulk entry, the indicators' dirty
+    /// districts, the tiles' changed extent), and marks the job succeeded. Nothing is visible before that commit; other
+    /// cities' rows, indexes and writes are not held up by the load, only for the attach.
+    /// Returns false, having dropped its tables, when the city cannot take this path (it has parcels or a partition) or
+    /// when a parcel of the city was registered meanwhile: the caller then publishes row by row.
     /// </summary>
-    private static async Task<IReadOnlyList<string>> DeferIndexesAndConstraintsOfEmptyRegistryAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    private async Task<bool> PublishIntoOwnPartitionAsync(PreparedImport job, string names, string values, string geometry,
+        IReadOnlyList<ResolvedColumn> columns, long read, CancellationToken ct)
     {
-        const string Empty = "SELECT NOT EXISTS (SELECT 1 FROM properties) AND NOT EXISTS (SELECT 1 FROM property_versions)";
-        // Looked at first without the lock, so a big import into a registry with rows never blocks its readers.
-        await using (var peek = new NpgsqlCommand(Empty, conn, tx))
-            if (await peek.ExecuteScalarAsync(ct) is not true) return [];
-        // cities first: dropping and adding the key to it takes this lock anyway (only creating a city waits for the
-        // publish; reading cities and writing rows that refer to them do not), and taking it before the registry's
-        // locks keeps the order of a transaction that creates a city and then writes parcels.
-        await using (var lockBoth = new NpgsqlCommand("""
-            LOCK TABLE cities IN SHARE ROW EXCLUSIVE MODE;
-            LOCK TABLE properties, property_versions IN ACCESS EXCLUSIVE MODE;
-            SET LOCAL maintenance_work_mem = '256MB';
-            """, conn, tx))
-            await lockBoth.ExecuteNonQueryAsync(ct);
-        await using (var empty = new NpgsqlCommand(Empty, conn, tx))
-            if (await empty.ExecuteScalarAsync(ct) is not true) return [];
-        var definitions = new List<(string Name, string Definition)>();
-        await using (var list = new NpgsqlCommand("""
-            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-            FROM pg_index i
-            WHERE i.indrelid IN ('properties'::regclass, 'property_versions'::regclass)
-              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-            ORDER BY 1
-            """, conn, tx))
-        await using (var reader = await list.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) definitions.Add((reader.GetString(0), reader.GetString(1)));
-        foreach (var (name, _) in definitions)
+        var (parcels, versions) = LoadTables(job.JobId);
+        string sequence;
+        DateTime startedAt;
+        await using (var peek = db.CreateCommand("""
+            SELECT NOT EXISTS (SELECT 1 FROM properties WHERE city_id = $1) AND to_regclass(format('properties_city_%s', $1)) IS NULL
+                   AND to_regclass(format('property_versions_city_%s', $1)) IS NULL,
+                   pg_get_serial_sequence('properties', 'id'), now()
+            """))
         {
-            await using var drop = new NpgsqlCommand($"DROP INDEX {name}", conn, tx); // a name read from pg_index, not input
-            await drop.ExecuteNonQueryAsync(ct);
+            peek.Parameters.Add(new NpgsqlParameter { Value = job.CityId });
+            await using var r = await peek.ExecuteReaderAsync(ct);
+            await r.ReadAsync(ct);
+            if (!r.GetBoolean(0)) return false;
+            sequence = r.GetString(1);
+            startedAt = r.GetFieldValue<DateTime>(2);
         }
-        // Constraints checked row by row: each foreign key costs a lookup and a KEY SHARE lock per row (the parcel's
-        // city, the version's parcel), the unique code an index probe. Added again after the load, PostgreSQL checks
-        // each with one join or one sorted index build. Primary keys stay (other tables' keys point at them).
-        var constraints = new List<(string Table, string Name, string Definition)>();
-        await using (var list = new NpgsqlCommand("""
-            SELECT c.conrelid::regclass::text, quote_ident(c.conname), pg_get_constraintdef(c.oid)
-            FROM pg_constraint c
-            WHERE c.conrelid IN ('properties'::regclass, 'property_versions'::regclass)
-              AND (c.contype = 'f' OR (c.contype = 'u'
-                   AND NOT EXISTS (SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid)))
-            ORDER BY c.contype DESC, 1, 2
-            """, conn, tx))
-        await using (var reader = await list.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) constraints.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
-        foreach (var (table, name, _) in constraints.AsEnumerable().Reverse()) // foreign keys first
+        try
         {
-            await using var drop = new NpgsqlCommand($"ALTER TABLE {table} DROP CONSTRAINT {name}", conn, tx); // names from pg_constraint
-            await drop.ExecuteNonQueryAsync(ct);
+            // The city as a CHECK constraint from the start: each row is checked as it is written, and the attach then
+            // need not scan the tables to prove they hold only this city. Autovacuum stays off them while they load
+            // (it would wake after a million inserts and take a lock the index builds wait for).
+            await using (var create = db.CreateCommand($"""
+                CREATE TABLE {parcels} (LIKE properties INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS INCLUDING STORAGE,
+                    CONSTRAINT {parcels}_city CHECK (city_id = {job.CityId})) WITH (autovacuum_enabled = false);
+                CREATE TABLE {versions} (LIKE property_versions INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING CONSTRAINTS INCLUDING STORAGE,
+                    CONSTRAINT {versions}_city CHECK (city_id = {job.CityId})) WITH (autovacuum_enabled = false);
+                """))
+                await create.ExecuteNonQueryAsync(ct);
+
+            // Both halves of the staged rows at once, each in its own transaction (the tables are no one else's yet).
+            var firstIndex = columns.Count * 2 + 4;
+            var load = $"""
+                WITH p AS (
+                    INSERT INTO {parcels} (city_id, id, {names}, attributes, geom, created_at, updated_at)
+                    SELECT $1, nextval({Literal(sequence)}::regclass), {values}, s.properties, {geometry}, ${firstIndex + 2}, ${firstIndex + 2}
+                    FROM import_staging s
+                    WHERE s.job_id = $3 AND NOT s.invalid AND s.feature_index >= ${firstIndex} AND s.feature_index < ${firstIndex + 1}
+                    RETURNING *)
+                INSERT INTO {versions} (city_id, property_id, version, valid_from, status, code, district_code, block, parcel,
+                                        attributes, geom, changed_by, reason, sources)
+                SELECT city_id, id, version, created_at, status, code, district_code, block, parcel,
+                       attributes, geom, surveyed_by, 'created', sources
+                FROM p
+                """; // version 1 as properties_first_version writes it for rows inserted through the parent
+            var half = (read + 1) / 2;
+            var published = (await Task.WhenAll(new[] { (0L, half), (half, long.MaxValue) }.Select(async range =>
+            {
+                await using var conn = await db.OpenConnectionAsync(ct);
+                await using (var noJit = new NpgsqlCommand(NoJit, conn)) await noJit.ExecuteNonQueryAsync(ct);
+                await using var cmd = new NpgsqlCommand(load, conn) { CommandTimeout = 0 };
+                cmd.Parameters.Add(new NpgsqlParameter { Value = job.CityId });
+                cmd.Parameters.Add(new NpgsqlParameter { Value = job.Srid });
+                cmd.Parameters.Add(new NpgsqlParameter { Value = job.JobId });
+                AddColumnParameters(cmd, columns);
+                cmd.Parameters.Add(new NpgsqlParameter { Value = range.Item1 });
+                cmd.Parameters.Add(new NpgsqlParameter { Value = range.Item2 });
+                cmd.Parameters.Add(new NpgsqlParameter { Value = startedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                return (long)await cmd.ExecuteNonQueryAsync(ct);
+            }))).Sum();
+
+            // The partitions' indexes, built two at a time, the biggest first: the parents' own definitions, on the
+            // load tables. A primary key or unique constraint is built as its index, then made the constraint (that
+            // step takes a lock a concurrent build would wait for). What the triggers need is read meanwhile.
+            var builds = new List<(string Sql, string? Constraint, string Rename)>();
+            await using (var list = db.CreateCommand("""
+                SELECT i.indrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.contype, i.indexrelid::regclass::text
+                FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+                WHERE i.indrelid IN ('properties'::regclass, 'property_versions'::regclass)
+                ORDER BY (SELECT a.amname FROM pg_class x JOIN pg_am a ON a.oid = x.relam WHERE x.oid = i.indexrelid) = 'gist' DESC,
+                         i.indnatts DESC, 2
+                """))
+            await using (var r = await list.ExecuteReaderAsync(ct))
+                while (await r.ReadAsync(ct))
+                {
+                    var parent = r.GetString(0);
+                    var table = parent == "properties" ? parcels : versions;
+                    var name = $"{table}_{builds.Count}";
+                    var definition = System.Text.RegularExpressions.Regex.Replace(r.GetString(1),
+                        @"^CREATE (UNIQUE )?INDEX \S+ ON ONLY \S+ ", $"CREATE $1INDEX {name} ON {table} ");
+                    var constraint = r.IsDBNull(2) ? null : (char)r.GetValue(2) switch
+                    {
+                        'p' => $"ALTER TABLE {table} ADD CONSTRAINT {name}_key PRIMARY KEY USING INDEX {name}",
+                        'u' => $"ALTER TABLE {table} ADD CONSTRAINT {name}_key UNIQUE USING INDEX {name}",
+                        _ => null,
+                    };
+                    // Its name once attached: the parent's index name on the city's partition (properties_pkey: properties_city_7_pkey).
+                    var rename = $"ALTER INDEX {(constraint is null ? name : name + "_key")} RENAME TO {parent}_city_{job.CityId}{r.GetString(3)[parent.Length..]}";
+                    builds.Add((definition, constraint, rename));
+                }
+            var queue = new System.Collections.Concurrent.ConcurrentQueue<string>(builds.Select(b => b.Sql));
+            string? districts = null;
+            NetTopologySuite.Geometries.Geometry? extent = null;
+            await Task.WhenAll(Enumerable.Range(0, 2).Select(async worker =>
+            {
+                await using var conn = await db.OpenConnectionAsync(ct);
+                await using (var setup = new NpgsqlCommand("SET maintenance_work_mem = '256MB'; SET max_parallel_maintenance_workers = 0; " + NoJit, conn))
+                    await setup.ExecuteNonQueryAsync(ct);
+                if (worker == 1)
+                {
+                    await using var facts = new NpgsqlCommand($"""
+                        SELECT (SELECT jsonb_agg(DISTINCT district_code)::text FROM {parcels}),
+                               (SELECT ST_Extent(geom)::geometry FROM {parcels})
+                        """, conn) { CommandTimeout = 0 };
+                    await using var r = await facts.ExecuteReaderAsync(ct);
+                    await r.ReadAsync(ct);
+                    districts = r.GetString(0);
+                    extent = r.GetFieldValue<NetTopologySuite.Geometries.Geometry>(1);
+                }
+                while (queue.TryDequeue(out var sql))
+                {
+                    await using var build = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
+                    await build.ExecuteNonQueryAsync(ct);
+                }
+            }));
+            await using (var keys = db.CreateCommand(string.Join(";\n", builds.Where(b => b.Constraint is not null).Select(b => b.Constraint))))
+                await keys.ExecuteNonQueryAsync(ct);
+
+            await using var attach = await db.OpenConnectionAsync(ct);
+            await using var tx = await attach.BeginTransactionAsync(ct);
+            await StartPublishAsync(attach, tx, job, ct);
+            try
+            {
+                await using var cmd = new NpgsqlCommand($"""
+                    ALTER TABLE properties ATTACH PARTITION {parcels} FOR VALUES IN ({job.CityId});
+                    ALTER TABLE property_versions ATTACH PARTITION {versions} FOR VALUES IN ({job.CityId});
+                    """, attach, tx) { CommandTimeout = 0 };
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.CheckViolation or PostgresErrorCodes.InvalidObjectDefinition)
+            {
+                // A parcel of this city was registered while the tables loaded (it is in the shared partition: a check
+                // violation), or another import gave the city its partition first (an overlap).
+                await tx.RollbackAsync(ct);
+                return false;
+            }
+            // What the parents' statement triggers write for rows inserted through them, which rows loaded into a
+            // table that then becomes a partition never were: um_audit_rows' bulk entry for each table, the districts
+            // indicators_mark_properties marks, the extent tiles_on_insert announces.
+            await using (var effects = new NpgsqlBatch(attach, tx))
+            {
+                void Add(string sql, params object[] values)
+                {
+                    var command = new NpgsqlBatchCommand(sql);
+                    foreach (var v in values) command.Parameters.Add(new NpgsqlParameter { Value = v });
+                    effects.BatchCommands.Add(command);
+                }
+                const string Actor = "coalesce(nullif(current_setting('urbanmonitor.actor', true), ''), 'db:' || session_user)";
+                Add($"ALTER TABLE {parcels} DROP CONSTRAINT {parcels}_city, RESET (autovacuum_enabled)");
+                Add($"ALTER TABLE {versions} DROP CONSTRAINT {versions}_city, RESET (autovacuum_enabled)");
+                Add($"ALTER TABLE {parcels} RENAME TO properties_city_{job.CityId}");
+                Add($"ALTER TABLE {versions} RENAME TO property_versions_city_{job.CityId}");
+                foreach (var build in builds) Add(build.Rename);
+                Add($"SELECT um_audit_bulk((SELECT to_jsonb(r) FROM properties_city_{job.CityId} r LIMIT 1), {Actor}, 'bulk-insert', 'properties', $1)", published);
+                Add($"SELECT um_audit_bulk((SELECT to_jsonb(r) FROM property_versions_city_{job.CityId} r LIMIT 1), {Actor}, 'bulk-insert', 'property_versions', $1)", published);
+                Add("INSERT INTO indicator_dirty (city_id, district_code, layer) SELECT $1, d, 'properties' FROM jsonb_array_elements_text($2::text::jsonb) d",
+                    job.CityId, districts!);
+                Add("SELECT um_announce('indicators_dirty', 'properties')");
+                Add("SELECT tiles_layer_changed('properties', NULL, ARRAY[$1::geometry], false)", extent!);
+                await effects.ExecuteNonQueryAsync(ct);
+            }
+            await FinishPublishAsync(attach, tx, job, published, ct);
+            await tx.CommitAsync(ct);
+            return true;
         }
-        return definitions.Select(d => d.Definition)
-            .Concat(constraints.Select(k => $"ALTER TABLE {k.Table} ADD CONSTRAINT {k.Name} {k.Definition}"))
-            .ToList();
+        finally
+        {
+            await DropLoadTablesAsync(job.JobId); // after a commit, both are the city's partitions under other names
+        }
     }
 
     private async Task SetPhaseAsync(Guid id, string phase, bool running = false, long? featuresRead = null, long? featuresInvalid = null)
@@ -676,17 +813,23 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         await cmd.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
-    /// <summary>Jobs left queued or running by a stopped process: marked failed, their staging rows removed.</summary>
+    /// <summary>Jobs left queued or running by a stopped process: marked failed, their staging rows and the tables a bulk
+    /// publish was loading removed.</summary>
     public async Task<int> FailInterruptedAsync(CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("""
+        var gone = new List<Guid>();
+        await using (var cmd = db.CreateCommand("""
             WITH gone AS (
                 UPDATE import_jobs SET status = 'failed', phase = 'done', finished_at = now(),
                        error = 'The service stopped while this import ran; nothing was published. Upload the file again.'
                 WHERE status IN ('queued', 'running') AND pg_try_advisory_xact_lock(hashtextextended(id::text, 0))
-                RETURNING id)
-            DELETE FROM import_staging s USING gone WHERE s.job_id = gone.id
-            """);
-        return await cmd.ExecuteNonQueryAsync(ct);
+                RETURNING id),
+            staged AS (DELETE FROM import_staging s USING gone WHERE s.job_id = gone.id)
+            SELECT id FROM gone
+            """))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) gone.Add(reader.GetGuid(0));
+        foreach (var id in gone) await DropLoadTablesAsync(id);
+        return gone.Count;
     }
 }
