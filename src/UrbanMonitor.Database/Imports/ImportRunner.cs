@@ -104,7 +104,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             var invalid = await ValidateAsync(job, columns, ct);
             Lap("validatingMs");
             await SetPhaseAsync(job.JobId, "publishing", featuresInvalid: invalid);
-            await PublishAsync(job, columns, read, invalid, ct);
+            await PublishAsync(job, columns, read, invalid, timings, ct);
             Lap("publishingMs");
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -460,7 +460,8 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             : Part(layer.UniqueColumn!);
     }
 
-    private async Task PublishAsync(PreparedImport job, IReadOnlyList<ResolvedColumn> columns, long read, long invalid, CancellationToken ct)
+    private async Task PublishAsync(PreparedImport job, IReadOnlyList<ResolvedColumn> columns, long read, long invalid,
+        Dictionary<string, long> timings, CancellationToken ct)
     {
         if (read == 0) { await FailAsync(job.JobId, "The file holds no features."); return; }
         if (job.Request.Mode == "all-or-nothing" && invalid > 0)
@@ -513,7 +514,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             """; // staging is written in file order and scanned in it: no sort of a million geometries
 
         if (layer.Table == "properties" && delete is null && read - invalid >= OwnPartitionFrom
-            && await PublishIntoOwnPartitionAsync(job, names, values, geometry, columns, read, ct))
+            && await PublishIntoOwnPartitionAsync(job, names, values, geometry, columns, read, timings, ct))
             return;
 
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -598,9 +599,11 @@ public sealed class ImportRunner(NpgsqlDataSource db)
     /// when a parcel of the city was registered meanwhile: the caller then publishes row by row.
     /// </summary>
     private async Task<bool> PublishIntoOwnPartitionAsync(PreparedImport job, string names, string values, string geometry,
-        IReadOnlyList<ResolvedColumn> columns, long read, CancellationToken ct)
+        IReadOnlyList<ResolvedColumn> columns, long read, Dictionary<string, long> timings, CancellationToken ct)
     {
         var (parcels, versions) = LoadTables(job.JobId);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        void Lap(string step) { timings[step] = clock.ElapsedMilliseconds; clock.Restart(); }
         string sequence;
         DateTime startedAt;
         await using (var peek = db.CreateCommand("""
@@ -629,21 +632,15 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 """))
                 await create.ExecuteNonQueryAsync(ct);
 
-            // Both halves of the staged rows at once, each in its own transaction (the tables are no one else's yet).
+            // The parcels first, both halves of the staged rows at once, each in its own transaction (the tables are
+            // no one else's yet).
             var firstIndex = columns.Count * 2 + 4;
             var load = $"""
-                WITH p AS (
-                    INSERT INTO {parcels} (city_id, id, {names}, attributes, geom, created_at, updated_at)
-                    SELECT $1, nextval({Literal(sequence)}::regclass), {values}, s.properties, {geometry}, ${firstIndex + 2}, ${firstIndex + 2}
-                    FROM import_staging s
-                    WHERE s.job_id = $3 AND NOT s.invalid AND s.feature_index >= ${firstIndex} AND s.feature_index < ${firstIndex + 1}
-                    RETURNING *)
-                INSERT INTO {versions} (city_id, property_id, version, valid_from, status, code, district_code, block, parcel,
-                                        attributes, geom, changed_by, reason, sources)
-                SELECT city_id, id, version, created_at, status, code, district_code, block, parcel,
-                       attributes, geom, surveyed_by, 'created', sources
-                FROM p
-                """; // version 1 as properties_first_version writes it for rows inserted through the parent
+                INSERT INTO {parcels} (city_id, id, {names}, attributes, geom, created_at, updated_at)
+                SELECT $1, nextval({Literal(sequence)}::regclass), {values}, s.properties, {geometry}, ${firstIndex + 2}, ${firstIndex + 2}
+                FROM import_staging s
+                WHERE s.job_id = $3 AND NOT s.invalid AND s.feature_index >= ${firstIndex} AND s.feature_index < ${firstIndex + 1}
+                """;
             var half = (read + 1) / 2;
             var published = (await Task.WhenAll(new[] { (0L, half), (half, long.MaxValue) }.Select(async range =>
             {
@@ -659,16 +656,20 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 cmd.Parameters.Add(new NpgsqlParameter { Value = startedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
                 return (long)await cmd.ExecuteNonQueryAsync(ct);
             }))).Sum();
+            Lap("publishing.loadMs");
 
-            // The partitions' indexes, built two at a time, the biggest first: the parents' own definitions, on the
-            // load tables. A primary key or unique constraint is built as its index, then made the constraint (that
-            // step takes a lock a concurrent build would wait for). What the triggers need is read meanwhile.
-            var builds = new List<(string Sql, string? Constraint, string Rename)>();
+            // Then two connections share the rest: one writes version 1 of every parcel (as properties_first_version
+            // writes it for rows inserted through the parent) while the other builds the parcels' indexes, the biggest
+            // first; then both take what is left, the versions' indexes once the versions are written. The indexes are
+            // the parents' own definitions, on the load tables. A primary key or unique constraint is built as its
+            // index, then made the constraint (that step takes a lock a concurrent build would wait for).
+            var builds = new List<(string Sql, bool OfVersions, string? Constraint, string Rename)>();
             await using (var list = db.CreateCommand("""
                 SELECT i.indrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.contype, i.indexrelid::regclass::text
                 FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
                 WHERE i.indrelid IN ('properties'::regclass, 'property_versions'::regclass)
-                ORDER BY (SELECT a.amname FROM pg_class x JOIN pg_am a ON a.oid = x.relam WHERE x.oid = i.indexrelid) = 'gist' DESC,
+                ORDER BY i.indrelid::regclass::text,
+                         (SELECT a.amname FROM pg_class x JOIN pg_am a ON a.oid = x.relam WHERE x.oid = i.indexrelid) = 'gist' DESC,
                          i.indnatts DESC, 2
                 """))
             await using (var r = await list.ExecuteReaderAsync(ct))
@@ -687,9 +688,18 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                     };
                     // Its name once attached: the parent's index name on the city's partition (properties_pkey: properties_city_7_pkey).
                     var rename = $"ALTER INDEX {(constraint is null ? name : name + "_key")} RENAME TO {parent}_city_{job.CityId}{r.GetString(3)[parent.Length..]}";
-                    builds.Add((definition, constraint, rename));
+                    builds.Add((definition, table == versions, constraint, rename));
                 }
-            var queue = new System.Collections.Concurrent.ConcurrentQueue<string>(builds.Select(b => b.Sql));
+            var firstVersions = $"""
+                INSERT INTO {versions} (city_id, property_id, version, valid_from, status, code, district_code, block, parcel,
+                                        attributes, geom, changed_by, reason, sources)
+                SELECT city_id, id, version, created_at, status, code, district_code, block, parcel,
+                       attributes, geom, surveyed_by, 'created', sources
+                FROM {parcels}
+                """;
+            var versionsWritten = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var queue = new System.Collections.Concurrent.ConcurrentQueue<(string Sql, bool OfVersions)>(
+                builds.Select(b => (b.Sql, b.OfVersions)));
             string? districts = null;
             NetTopologySuite.Geometries.Geometry? extent = null;
             await Task.WhenAll(Enumerable.Range(0, 2).Select(async worker =>
@@ -699,6 +709,18 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                     await setup.ExecuteNonQueryAsync(ct);
                 if (worker == 1)
                 {
+                    try
+                    {
+                        await using (var write = new NpgsqlCommand(firstVersions, conn) { CommandTimeout = 0 })
+                            await write.ExecuteNonQueryAsync(ct);
+                        versionsWritten.SetResult();
+                    }
+                    catch (Exception e)
+                    {
+                        versionsWritten.SetException(e);
+                        throw;
+                    }
+                    // What the triggers' work needs: the districts and the extent of the load.
                     await using var facts = new NpgsqlCommand($"""
                         SELECT (SELECT jsonb_agg(DISTINCT district_code)::text FROM {parcels}),
                                (SELECT ST_Extent(geom)::geometry FROM {parcels})
@@ -708,14 +730,16 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                     districts = r.GetString(0);
                     extent = r.GetFieldValue<NetTopologySuite.Geometries.Geometry>(1);
                 }
-                while (queue.TryDequeue(out var sql))
+                while (queue.TryDequeue(out var build))
                 {
-                    await using var build = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
-                    await build.ExecuteNonQueryAsync(ct);
+                    if (build.OfVersions) await versionsWritten.Task;
+                    await using var command = new NpgsqlCommand(build.Sql, conn) { CommandTimeout = 0 };
+                    await command.ExecuteNonQueryAsync(ct);
                 }
             }));
             await using (var keys = db.CreateCommand(string.Join(";\n", builds.Where(b => b.Constraint is not null).Select(b => b.Constraint))))
                 await keys.ExecuteNonQueryAsync(ct);
+            Lap("publishing.indexesMs");
 
             await using var attach = await db.OpenConnectionAsync(ct);
             await using var tx = await attach.BeginTransactionAsync(ct);
@@ -762,6 +786,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             }
             await FinishPublishAsync(attach, tx, job, published, ct);
             await tx.CommitAsync(ct);
+            Lap("publishing.attachMs");
             return true;
         }
         finally
