@@ -565,6 +565,28 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
             Assert.Equal(1, await runner.FailInterruptedAsync(ct));
             Assert.Equal("failed", await db.ScalarAsync<string>("SELECT status FROM import_jobs WHERE id = $1", dead.JobId));
             Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname LIKE 'import_load%'"));
+
+            // A long read of the shared partition (a big export) holds the attach up: it waits a short while, tries again,
+            // and at last gives up with nothing published, rather than stall every other city's writes behind it.
+            await db.ScalarAsync<long>("WITH i AS (INSERT INTO cities (slug, code, name, country) VALUES ('kill-busy', 'KIB', 'Kill busy', 'ZZ') RETURNING 1) SELECT count(*) FROM i");
+            var impatient = new UrbanMonitor.Database.Imports.ImportRunner(db.DataSource) { AttachAttempts = 2, AttachLockWait = TimeSpan.FromMilliseconds(200) };
+            var busy = await impatient.PrepareAsync(request with { CitySlug = "kill-busy" }, file, ct);
+            await using (var reader = await db.DataSource.OpenConnectionAsync(ct))
+            {
+                await using var longRead = await reader.BeginTransactionAsync(ct);
+                await using (var read = new Npgsql.NpgsqlCommand("SELECT count(*) FROM properties_shared", reader, longRead))
+                    await read.ExecuteScalarAsync(ct);
+                await impatient.RunAsync(busy, null, ct);
+            }
+            Assert.Equal("failed", await db.ScalarAsync<string>("SELECT status FROM import_jobs WHERE id = $1", busy.JobId));
+            Assert.Contains("stayed busy", await db.ScalarAsync<string>("SELECT error FROM import_jobs WHERE id = $1", busy.JobId));
+            Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM properties p JOIN cities c ON c.id = p.city_id WHERE c.slug = 'kill-busy'"));
+            Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname LIKE 'import_load%'"));
+            var later = await impatient.PrepareAsync(request with { CitySlug = "kill-busy" }, file, ct);
+            await impatient.RunAsync(later, null, ct);
+            Assert.Equal("succeeded", await db.ScalarAsync<string>("SELECT status FROM import_jobs WHERE id = $1", later.JobId));
+            Assert.Equal(60_000, await db.ScalarAsync<long>(
+                "SELECT count(*) FROM ONLY properties_city_" + await db.ScalarAsync<int>("SELECT id FROM cities WHERE slug = 'kill-busy'")));
         }
         finally
         {

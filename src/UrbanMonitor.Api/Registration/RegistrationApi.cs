@@ -31,7 +31,11 @@ public static class RegistrationApi
     private static readonly string IdempotencyGetSql = Sql.Load("Registration/idempotency_get.sql");
     private static readonly string IdempotencyPutSql = Sql.Load("Registration/idempotency_put.sql");
 
-    public static WebApplicationBuilder AddRegistration(this WebApplicationBuilder builder) => builder;
+    public static WebApplicationBuilder AddRegistration(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddHostedService<RegistryStatisticsKeeper>();
+        return builder;
+    }
 
     public static IEndpointRouteBuilder MapRegistrationApi(this IEndpointRouteBuilder app)
     {

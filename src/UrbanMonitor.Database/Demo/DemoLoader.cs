@@ -254,6 +254,7 @@ public sealed class DemoLoader(NpgsqlDataSource dataSource, IProgress<string>? p
             progress?.Report($"{city.Name}: {published:N0} {layer}" + (fixedUp > 0 ? $" ({fixedUp} invalid geometries repaired with ST_MakeValid)" : ""));
         }
         await tx.CommitAsync(ct);
+        if (counts.GetValueOrDefault("properties") > 0) await Registration.RegistryStatistics.RefreshAsync(dataSource, force: true, ct);
         return new CityLoadResult(city.Slug, false, counts, repaired);
     }
 }

@@ -104,8 +104,14 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             var invalid = await ValidateAsync(job, columns, ct);
             Lap("validatingMs");
             await SetPhaseAsync(job.JobId, "publishing", featuresInvalid: invalid);
-            await PublishAsync(job, columns, read, invalid, timings, ct);
+            var published = await PublishAsync(job, columns, read, invalid, timings, ct);
             Lap("publishingMs");
+            if (published && job.Layer.Table == "properties")
+            {
+                // The parcels are published: the partitioned registry's statistics are brought up to them.
+                await Registration.RegistryStatistics.RefreshAsync(db, force: true, ct);
+                Lap("analyzingMs");
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -460,16 +466,17 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             : Part(layer.UniqueColumn!);
     }
 
-    private async Task PublishAsync(PreparedImport job, IReadOnlyList<ResolvedColumn> columns, long read, long invalid,
+    /// <summary>Publishes the valid staged features, or fails the job; true when it published.</summary>
+    private async Task<bool> PublishAsync(PreparedImport job, IReadOnlyList<ResolvedColumn> columns, long read, long invalid,
         Dictionary<string, long> timings, CancellationToken ct)
     {
-        if (read == 0) { await FailAsync(job.JobId, "The file holds no features."); return; }
+        if (read == 0) { await FailAsync(job.JobId, "The file holds no features."); return false; }
         if (job.Request.Mode == "all-or-nothing" && invalid > 0)
         {
             await FailAsync(job.JobId, $"{invalid} of {read} features are invalid, so nothing was published (all-or-nothing). See the report; or import with mode=valid-only.");
-            return;
+            return false;
         }
-        if (invalid == read) { await FailAsync(job.JobId, $"All {read} features are invalid; nothing was published. See the report."); return; }
+        if (invalid == read) { await FailAsync(job.JobId, $"All {read} features are invalid; nothing was published. See the report."); return false; }
 
         var layer = job.Layer;
         // In lon/lat and 2D; lines and polygons as their Multi- form, points and mixed layers as they are.
@@ -515,7 +522,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
 
         if (layer.Table == "properties" && delete is null && read - invalid >= OwnPartitionFrom
             && await PublishIntoOwnPartitionAsync(job, names, values, geometry, columns, read, timings, ct))
-            return;
+            return true;
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -532,6 +539,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         }
         await FinishPublishAsync(conn, tx, job, published, ct);
         await tx.CommitAsync(ct);
+        return true;
     }
 
     /// <summary>One round trip at the start of a publish transaction: no JIT, and the audit log names who asked for the
@@ -571,6 +579,12 @@ public sealed class ImportRunner(NpgsqlDataSource db)
     /// <summary>From this many valid parcels on, an import into a city with none yet loads a table of the city's own
     /// and attaches it as the city's partition of the registry (<see cref="PublishIntoOwnPartitionAsync"/>).</summary>
     public long OwnPartitionFrom { get; init; } = 50_000;
+
+    /// <summary>How long the attach of a city's partitions waits for its locks each time, and how many times it tries.</summary>
+    public TimeSpan AttachLockWait { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <inheritdoc cref="AttachLockWait"/>
+    public int AttachAttempts { get; init; } = 30;
 
     /// <summary>The two tables a bulk publish loads before they become the city's partitions: named by the job, so that
     /// a publish that failed or a process that died leaves names <see cref="DropLoadTablesAsync"/> can find.</summary>
@@ -741,53 +755,69 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 await keys.ExecuteNonQueryAsync(ct);
             Lap("publishing.indexesMs");
 
-            await using var attach = await db.OpenConnectionAsync(ct);
-            await using var tx = await attach.BeginTransactionAsync(ct);
-            await StartPublishAsync(attach, tx, job, ct);
-            try
+            // Attaching locks the shared partitions for a moment, after the queries reading them end; a query that
+            // reads them for long (a big export) would hold up every other city's registrations behind the attach. So
+            // the attach waits for its locks a short while only, and tries again, several times, before it gives up.
+            for (var attempt = 1; ; attempt++)
             {
-                await using var cmd = new NpgsqlCommand($"""
-                    ALTER TABLE properties ATTACH PARTITION {parcels} FOR VALUES IN ({job.CityId});
-                    ALTER TABLE property_versions ATTACH PARTITION {versions} FOR VALUES IN ({job.CityId});
-                    """, attach, tx) { CommandTimeout = 0 };
-                await cmd.ExecuteNonQueryAsync(ct);
-            }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.CheckViolation or PostgresErrorCodes.InvalidObjectDefinition)
-            {
-                // A parcel of this city was registered while the tables loaded (it is in the shared partition: a check
-                // violation), or another import gave the city its partition first (an overlap).
-                await tx.RollbackAsync(ct);
-                return false;
-            }
-            // What the parents' statement triggers write for rows inserted through them, which rows loaded into a
-            // table that then becomes a partition never were: um_audit_rows' bulk entry for each table, the districts
-            // indicators_mark_properties marks, the extent tiles_on_insert announces.
-            await using (var effects = new NpgsqlBatch(attach, tx))
-            {
-                void Add(string sql, params object[] values)
+                await using var attach = await db.OpenConnectionAsync(ct);
+                await using var tx = await attach.BeginTransactionAsync(ct);
+                await StartPublishAsync(attach, tx, job, ct);
+                try
                 {
-                    var command = new NpgsqlBatchCommand(sql);
-                    foreach (var v in values) command.Parameters.Add(new NpgsqlParameter { Value = v });
-                    effects.BatchCommands.Add(command);
+                    await using var cmd = new NpgsqlCommand($"""
+                        SET LOCAL lock_timeout = {(long)AttachLockWait.TotalMilliseconds};
+                        ALTER TABLE properties ATTACH PARTITION {parcels} FOR VALUES IN ({job.CityId});
+                        ALTER TABLE property_versions ATTACH PARTITION {versions} FOR VALUES IN ({job.CityId});
+                        """, attach, tx) { CommandTimeout = 0 };
+                    await cmd.ExecuteNonQueryAsync(ct);
                 }
-                const string Actor = "coalesce(nullif(current_setting('urbanmonitor.actor', true), ''), 'db:' || session_user)";
-                Add($"ALTER TABLE {parcels} DROP CONSTRAINT {parcels}_city, RESET (autovacuum_enabled)");
-                Add($"ALTER TABLE {versions} DROP CONSTRAINT {versions}_city, RESET (autovacuum_enabled)");
-                Add($"ALTER TABLE {parcels} RENAME TO properties_city_{job.CityId}");
-                Add($"ALTER TABLE {versions} RENAME TO property_versions_city_{job.CityId}");
-                foreach (var build in builds) Add(build.Rename);
-                Add($"SELECT um_audit_bulk((SELECT to_jsonb(r) FROM properties_city_{job.CityId} r LIMIT 1), {Actor}, 'bulk-insert', 'properties', $1)", published);
-                Add($"SELECT um_audit_bulk((SELECT to_jsonb(r) FROM property_versions_city_{job.CityId} r LIMIT 1), {Actor}, 'bulk-insert', 'property_versions', $1)", published);
-                Add("INSERT INTO indicator_dirty (city_id, district_code, layer) SELECT $1, d, 'properties' FROM jsonb_array_elements_text($2::text::jsonb) d",
-                    job.CityId, districts!);
-                Add("SELECT um_announce('indicators_dirty', 'properties')");
-                Add("SELECT tiles_layer_changed('properties', NULL, ARRAY[$1::geometry], false)", extent!);
-                await effects.ExecuteNonQueryAsync(ct);
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+                {
+                    await tx.RollbackAsync(ct);
+                    if (attempt >= AttachAttempts)
+                        throw new InvalidOperationException(
+                            $"The registry stayed busy: other queries held its tables through {AttachAttempts} tries to add the city's parcels; nothing was published. Run the import again.");
+                    await Task.Delay(AttachLockWait, ct);
+                    continue;
+                }
+                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.CheckViolation or PostgresErrorCodes.InvalidObjectDefinition)
+                {
+                    // A parcel of this city was registered while the tables loaded (it is in the shared partition: a check
+                    // violation), or another import gave the city its partition first (an overlap).
+                    await tx.RollbackAsync(ct);
+                    return false;
+                }
+                // What the parents' statement triggers write for rows inserted through them, which rows loaded into a
+                // table that then becomes a partition never were: um_audit_rows' bulk entry for each table, the districts
+                // indicators_mark_properties marks, the extent tiles_on_insert announces.
+                await using (var effects = new NpgsqlBatch(attach, tx))
+                {
+                    void Add(string sql, params object[] values)
+                    {
+                        var command = new NpgsqlBatchCommand(sql);
+                        foreach (var v in values) command.Parameters.Add(new NpgsqlParameter { Value = v });
+                        effects.BatchCommands.Add(command);
+                    }
+                    const string Actor = "coalesce(nullif(current_setting('urbanmonitor.actor', true), ''), 'db:' || session_user)";
+                    Add($"ALTER TABLE {parcels} DROP CONSTRAINT {parcels}_city, RESET (autovacuum_enabled)");
+                    Add($"ALTER TABLE {versions} DROP CONSTRAINT {versions}_city, RESET (autovacuum_enabled)");
+                    Add($"ALTER TABLE {parcels} RENAME TO properties_city_{job.CityId}");
+                    Add($"ALTER TABLE {versions} RENAME TO property_versions_city_{job.CityId}");
+                    foreach (var build in builds) Add(build.Rename);
+                    Add($"SELECT um_audit_bulk((SELECT to_jsonb(r) FROM properties_city_{job.CityId} r LIMIT 1), {Actor}, 'bulk-insert', 'properties', $1)", published);
+                    Add($"SELECT um_audit_bulk((SELECT to_jsonb(r) FROM property_versions_city_{job.CityId} r LIMIT 1), {Actor}, 'bulk-insert', 'property_versions', $1)", published);
+                    Add("INSERT INTO indicator_dirty (city_id, district_code, layer) SELECT $1, d, 'properties' FROM jsonb_array_elements_text($2::text::jsonb) d",
+                        job.CityId, districts!);
+                    Add("SELECT um_announce('indicators_dirty', 'properties')");
+                    Add("SELECT tiles_layer_changed('properties', NULL, ARRAY[$1::geometry], false)", extent!);
+                    await effects.ExecuteNonQueryAsync(ct);
+                }
+                await FinishPublishAsync(attach, tx, job, published, ct);
+                await tx.CommitAsync(ct);
+                Lap("publishing.attachMs");
+                return true;
             }
-            await FinishPublishAsync(attach, tx, job, published, ct);
-            await tx.CommitAsync(ct);
-            Lap("publishing.attachMs");
-            return true;
         }
         finally
         {
