@@ -562,6 +562,9 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
             await db.ScalarAsync<long>("WITH u AS (UPDATE import_jobs SET status = 'running' WHERE id = $1 RETURNING 1) SELECT count(*) FROM u", dead.JobId);
             await using (var leftover = db.DataSource.CreateCommand($"CREATE TABLE import_load_{dead.JobId:N}_p (LIKE properties)"))
                 await leftover.ExecuteNonQueryAsync(ct);
+            // And a table left by a job that ended (its clean-up failed): swept too, though its job is not interrupted.
+            await using (var leftover = db.DataSource.CreateCommand($"CREATE TABLE import_load_{again.JobId:N}_v (LIKE property_versions)"))
+                await leftover.ExecuteNonQueryAsync(ct);
             Assert.Equal(1, await runner.FailInterruptedAsync(ct));
             Assert.Equal("failed", await db.ScalarAsync<string>("SELECT status FROM import_jobs WHERE id = $1", dead.JobId));
             Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname LIKE 'import_load%'"));

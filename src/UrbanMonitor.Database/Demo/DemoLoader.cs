@@ -254,7 +254,12 @@ public sealed class DemoLoader(NpgsqlDataSource dataSource, IProgress<string>? p
             progress?.Report($"{city.Name}: {published:N0} {layer}" + (fixedUp > 0 ? $" ({fixedUp} invalid geometries repaired with ST_MakeValid)" : ""));
         }
         await tx.CommitAsync(ct);
-        if (counts.GetValueOrDefault("properties") > 0) await Registration.RegistryStatistics.RefreshAsync(dataSource, force: true, ct);
+        // The partitioned registry's statistics, brought up to the parcels just loaded (best effort: advice to the planner).
+        if (counts.GetValueOrDefault("properties") > 0)
+        {
+            try { await Registration.RegistryStatistics.RefreshAsync(dataSource, force: true, CancellationToken.None); }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException) { progress?.Report($"{city.Name}: statistics not gathered ({e.Message})"); }
+        }
         return new CityLoadResult(city.Slug, false, counts, repaired);
     }
 }

@@ -94,6 +94,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var timings = new Dictionary<string, long>(StringComparer.Ordinal);
         void Lap(string phase) { timings[phase] = clock.ElapsedMilliseconds; clock.Restart(); }
+        long published = 0;
         try
         {
             await SetPhaseAsync(job.JobId, "staging", running: true);
@@ -104,14 +105,8 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             var invalid = await ValidateAsync(job, columns, ct);
             Lap("validatingMs");
             await SetPhaseAsync(job.JobId, "publishing", featuresInvalid: invalid);
-            var published = await PublishAsync(job, columns, read, invalid, timings, ct);
+            published = await PublishAsync(job, columns, read, invalid, timings, ct);
             Lap("publishingMs");
-            if (published && job.Layer.Table == "properties")
-            {
-                // The parcels are published: the partitioned registry's statistics are brought up to them.
-                await Registration.RegistryStatistics.RefreshAsync(db, force: true, ct);
-                Lap("analyzingMs");
-            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -126,6 +121,18 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         {
             await CleanStagingAsync(job.JobId);
             Lap("cleanupMs");
+            // Parcels published (the job already says succeeded, whatever happens here): the partitioned registry's
+            // statistics are brought up to a big publish at once; the keeper of the service catches up with small ones.
+            // Best effort: statistics are advice to the planner, and failing to gather them must not fail the import.
+            if (published >= AnalyzeAfter && job.Layer.Table == "properties")
+            {
+                try
+                {
+                    await Registration.RegistryStatistics.RefreshAsync(db, force: true, CancellationToken.None);
+                    Lap("analyzingMs");
+                }
+                catch (Exception e) when (e is NpgsqlException or TimeoutException) { }
+            }
             await SaveTimingsAsync(job.JobId, timings);
             job.Source.Dispose();
             await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtextextended($1::text, 0))", guard);
@@ -466,17 +473,20 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             : Part(layer.UniqueColumn!);
     }
 
-    /// <summary>Publishes the valid staged features, or fails the job; true when it published.</summary>
-    private async Task<bool> PublishAsync(PreparedImport job, IReadOnlyList<ResolvedColumn> columns, long read, long invalid,
+    /// <summary>From this many parcels published, an import analyzes the partitioned registry at once.</summary>
+    private const long AnalyzeAfter = 10_000;
+
+    /// <summary>Publishes the valid staged features, or fails the job; returns how many it published (0: failed).</summary>
+    private async Task<long> PublishAsync(PreparedImport job, IReadOnlyList<ResolvedColumn> columns, long read, long invalid,
         Dictionary<string, long> timings, CancellationToken ct)
     {
-        if (read == 0) { await FailAsync(job.JobId, "The file holds no features."); return false; }
+        if (read == 0) { await FailAsync(job.JobId, "The file holds no features."); return 0; }
         if (job.Request.Mode == "all-or-nothing" && invalid > 0)
         {
             await FailAsync(job.JobId, $"{invalid} of {read} features are invalid, so nothing was published (all-or-nothing). See the report; or import with mode=valid-only.");
-            return false;
+            return 0;
         }
-        if (invalid == read) { await FailAsync(job.JobId, $"All {read} features are invalid; nothing was published. See the report."); return false; }
+        if (invalid == read) { await FailAsync(job.JobId, $"All {read} features are invalid; nothing was published. See the report."); return 0; }
 
         var layer = job.Layer;
         // In lon/lat and 2D; lines and polygons as their Multi- form, points and mixed layers as they are.
@@ -521,8 +531,8 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             """; // staging is written in file order and scanned in it: no sort of a million geometries
 
         if (layer.Table == "properties" && delete is null && read - invalid >= OwnPartitionFrom
-            && await PublishIntoOwnPartitionAsync(job, names, values, geometry, columns, read, timings, ct))
-            return true;
+            && await PublishIntoOwnPartitionAsync(job, names, values, geometry, columns, read, timings, ct) is > 0 and var bulk)
+            return bulk;
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -539,7 +549,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         }
         await FinishPublishAsync(conn, tx, job, published, ct);
         await tx.CommitAsync(ct);
-        return true;
+        return published;
     }
 
     /// <summary>One round trip at the start of a publish transaction: no JIT, and the audit log names who asked for the
@@ -609,10 +619,10 @@ public sealed class ImportRunner(NpgsqlDataSource db)
     /// statement triggers write for rows inserted through them (the audit log's bulk entry, the indicators' dirty
     /// districts, the tiles' changed extent), and marks the job succeeded. Nothing is visible before that commit; other
     /// cities' rows, indexes and writes are not held up by the load, only for the attach.
-    /// Returns false, having dropped its tables, when the city cannot take this path (it has parcels or a partition) or
+    /// Returns the parcels published, or 0, having dropped its tables, when the city cannot take this path (it has parcels or a partition) or
     /// when a parcel of the city was registered meanwhile: the caller then publishes row by row.
     /// </summary>
-    private async Task<bool> PublishIntoOwnPartitionAsync(PreparedImport job, string names, string values, string geometry,
+    private async Task<long> PublishIntoOwnPartitionAsync(PreparedImport job, string names, string values, string geometry,
         IReadOnlyList<ResolvedColumn> columns, long read, Dictionary<string, long> timings, CancellationToken ct)
     {
         var (parcels, versions) = LoadTables(job.JobId);
@@ -629,7 +639,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             peek.Parameters.Add(new NpgsqlParameter { Value = job.CityId });
             await using var r = await peek.ExecuteReaderAsync(ct);
             await r.ReadAsync(ct);
-            if (!r.GetBoolean(0)) return false;
+            if (!r.GetBoolean(0)) return 0;
             sequence = r.GetString(1);
             startedAt = r.GetFieldValue<DateTime>(2);
         }
@@ -769,10 +779,11 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                         SET LOCAL lock_timeout = {(long)AttachLockWait.TotalMilliseconds};
                         ALTER TABLE properties ATTACH PARTITION {parcels} FOR VALUES IN ({job.CityId});
                         ALTER TABLE property_versions ATTACH PARTITION {versions} FOR VALUES IN ({job.CityId});
+                        SET LOCAL lock_timeout = 0;
                         """, attach, tx) { CommandTimeout = 0 };
                     await cmd.ExecuteNonQueryAsync(ct);
                 }
-                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected)
                 {
                     await tx.RollbackAsync(ct);
                     if (attempt >= AttachAttempts)
@@ -786,7 +797,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                     // A parcel of this city was registered while the tables loaded (it is in the shared partition: a check
                     // violation), or another import gave the city its partition first (an overlap).
                     await tx.RollbackAsync(ct);
-                    return false;
+                    return 0;
                 }
                 // What the parents' statement triggers write for rows inserted through them, which rows loaded into a
                 // table that then becomes a partition never were: um_audit_rows' bulk entry for each table, the districts
@@ -816,7 +827,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 await FinishPublishAsync(attach, tx, job, published, ct);
                 await tx.CommitAsync(ct);
                 Lap("publishing.attachMs");
-                return true;
+                return published;
             }
         }
         finally
@@ -854,7 +865,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
     private async Task FailAsync(Guid id, string error)
     {
         await using var cmd = db.CreateCommand(
-            "UPDATE import_jobs SET status = 'failed', phase = 'done', error = $2, finished_at = now() WHERE id = $1");
+            "UPDATE import_jobs SET status = 'failed', phase = 'done', error = $2, finished_at = now() WHERE id = $1 AND status <> 'succeeded'");
         cmd.Parameters.Add(new NpgsqlParameter { Value = id });
         cmd.Parameters.Add(new NpgsqlParameter { Value = error });
         await cmd.ExecuteNonQueryAsync(CancellationToken.None);
@@ -869,7 +880,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
     }
 
     /// <summary>Jobs left queued or running by a stopped process: marked failed, their staging rows and the tables a bulk
-    /// publish was loading removed.</summary>
+    /// publish was loading removed (and any load table whose job is not running). Returns the jobs marked failed.</summary>
     public async Task<int> FailInterruptedAsync(CancellationToken ct = default)
     {
         var gone = new List<Guid>();
@@ -885,6 +896,19 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct)) gone.Add(reader.GetGuid(0));
         foreach (var id in gone) await DropLoadTablesAsync(id);
+        // And the load tables of any other job that is not queued or running (its own clean-up failed, or its job row is
+        // gone): a running job in another process keeps its status, so its tables stay.
+        var orphans = new List<Guid>();
+        await using (var cmd = db.CreateCommand("""
+            SELECT DISTINCT substr(c.relname, 13, 32)::uuid
+            FROM pg_class c
+            WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace AND c.relname ~ '^import_load_[0-9a-f]{32}_[pv]$'
+              AND NOT EXISTS (SELECT 1 FROM import_jobs j
+                              WHERE j.id = substr(c.relname, 13, 32)::uuid AND j.status IN ('queued', 'running'))
+            """))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) orphans.Add(reader.GetGuid(0));
+        foreach (var id in orphans) await DropLoadTablesAsync(id);
         return gone.Count;
     }
 }
