@@ -199,13 +199,16 @@ public static class FeaturesApi
     {
         var p = new SqlParameters();
         var parts = collections.Select(c =>
-            $"""
-             SELECT {p.Add(c.Id)}::text, e FROM (SELECT coalesce(
-                 (SELECT ST_Extent(ST_EstimatedExtent('public', t.relid::regclass::text, 'geom')::geometry)
-                  FROM (SELECT c.oid AS relid FROM pg_class c WHERE c.oid = {p.Add(c.Layer.Table)}::regclass AND c.relkind = 'r'
-                        UNION ALL SELECT relid FROM pg_partition_tree({p.Add(c.Layer.Table)}::regclass) WHERE isleaf) t),
-                 (SELECT ST_Extent(geom) FROM {c.TableSql})) AS e) x
-             """).ToList();
+        {
+            var table = p.Add(c.Layer.Table);
+            return $"""
+                SELECT {p.Add(c.Id)}::text, e FROM (SELECT coalesce(
+                    (SELECT ST_Extent(ST_EstimatedExtent('public', t.relid::regclass::text, 'geom')::geometry)
+                     FROM (SELECT c.oid AS relid FROM pg_class c WHERE c.oid = {table}::regclass AND c.relkind = 'r'
+                           UNION ALL SELECT relid FROM pg_partition_tree({table}::regclass) WHERE isleaf) t),
+                    (SELECT ST_Extent(geom) FROM {c.TableSql})) AS e) x
+                """;
+        }).ToList();
         var sql = "SELECT id, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (" + string.Join(" UNION ALL ", parts) + ") u(id, e) WHERE e IS NOT NULL";
         await using var cmd = db.CreateCommand(sql);
         foreach (var x in p.All) cmd.Parameters.Add(x);

@@ -610,17 +610,18 @@ public sealed class ImportRunner(NpgsqlDataSource db)
 
     /// <summary>
     /// The registry's big first load of a city: properties and property_versions are partitioned by city, and a city
-    /// with no parcel and no partition of its own gets one. Its two tables are loaded outside the registry, by two
-    /// connections at once (each half of the staged rows: the parcel row with its generated Web Mercator geometry, and
-    /// its version 1, as the parents' trigger writes it); then the two connections build the indexes and keys the
-    /// partitions must have (GiST and B-tree over a million rows at once, several times cheaper than a million single
-    /// inserts into them, and two at a time); then one short transaction attaches both tables as the city's partitions
-    /// (PostgreSQL checks the foreign keys set-wise and that no other partition holds the city), writes what the parents'
-    /// statement triggers write for rows inserted through them (the audit log's bulk entry, the indicators' dirty
-    /// districts, the tiles' changed extent), and marks the job succeeded. Nothing is visible before that commit; other
-    /// cities' rows, indexes and writes are not held up by the load, only for the attach.
-    /// Returns the parcels published, or 0, having dropped its tables, when the city cannot take this path (it has parcels or a partition) or
-    /// when a parcel of the city was registered meanwhile: the caller then publishes row by row.
+    /// with no parcel and no partition of its own gets one. Its two tables are loaded outside the registry: two
+    /// connections write half of the staged parcels each (with their generated Web Mercator geometry); then one writes
+    /// version 1 of every parcel, as the parents' trigger writes it, while the other builds the parcels' indexes and
+    /// keys, and both build the rest (GiST and B-tree over a million rows at once, several times cheaper than a million
+    /// single inserts into them). Then one short transaction attaches both tables as the city's partitions (PostgreSQL
+    /// checks the foreign keys set-wise and that no other partition holds the city), writes what the parents'
+    /// statement triggers write for rows inserted through them (the audit log's bulk entries, the indicators' dirty
+    /// districts, the tiles' changed extent), and marks the job succeeded. Nothing is visible before that commit;
+    /// nothing else waits for the load, only for the attach.
+    /// Returns the parcels published; or 0, having dropped its tables, when the city cannot take this path (it has
+    /// parcels or a partition), or a parcel of the city was registered or another import gave it its partition
+    /// meanwhile: the caller then publishes row by row.
     /// </summary>
     private async Task<long> PublishIntoOwnPartitionAsync(PreparedImport job, string names, string values, string geometry,
         IReadOnlyList<ResolvedColumn> columns, long read, Dictionary<string, long> timings, CancellationToken ct)
