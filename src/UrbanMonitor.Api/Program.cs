@@ -25,7 +25,6 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddUrbanMonitorHosting();
 builder.AddUrbanMonitorAuth();
 builder.AddImports();
-builder.AddFeatures();
 builder.AddTiles();
 builder.AddRegistration();
 builder.AddDocuments();

@@ -103,6 +103,12 @@ public class AuditAndBackupTests(TestDatabase db) : IClassFixture<TestDatabase>
         await using var restored = new TestDatabase();
         await restored.InitializeAsync();
         await new DemoLoader(source.DataSource).LoadSyntheticAsync(800, 11, Ct);
+        // As if the source were a cluster whose transaction ids run far ahead of the one restored into: the change feed
+        // position of one version (0145) lies ten million transactions ahead.
+        var ahead = await source.ScalarAsync<long>("""
+            UPDATE property_versions SET feed_position = um_feed_position() + 10000000
+            WHERE property_id = (SELECT min(property_id) FROM property_versions) RETURNING feed_position
+            """);
         var file = Path.Combine(Path.GetTempPath(), $"urbanmonitor-backup-{Guid.NewGuid():N}.dump");
         try
         {
@@ -126,6 +132,17 @@ public class AuditAndBackupTests(TestDatabase db) : IClassFixture<TestDatabase>
                 var fromBackup = await Backups.DigestAsync(check, null, Ct);
                 await using var original = await source.DataSource.OpenConnectionAsync(Ct);
                 Assert.Equal(await Backups.DigestAsync(original, null, Ct), fromBackup);
+
+                // The restore continued the feed's positions after the restored ones: a change made in the restored
+                // database comes after every restored change, not before the one far ahead.
+                await using var next = new NpgsqlCommand("""
+                    WITH closed AS (UPDATE property_versions SET valid_to = clock_timestamp()
+                                    WHERE property_id = (SELECT max(id) FROM properties) AND valid_to IS NULL RETURNING *)
+                    INSERT INTO property_versions (city_id, property_id, version, valid_from, status, code, district_code, block, parcel, attributes, geom)
+                    SELECT city_id, property_id, 2, valid_to, 'verified', code, district_code, block, parcel, attributes, geom FROM closed
+                    RETURNING feed_position
+                    """, check);
+                Assert.True((long)(await next.ExecuteScalarAsync(Ct))! > ahead, "a new change follows the restored ones");
             }
 
             // A manifest that does not match what was restored is reported, table by table.

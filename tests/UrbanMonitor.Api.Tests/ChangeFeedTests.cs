@@ -13,54 +13,96 @@ public class ChangeFeedTests(TestDatabase db) : IClassFixture<TestDatabase>
     public async Task AGisTeamSyncsEveryPropertyOnceThenOnlyWhatChangedByPollingWithTheCursor()
     {
         await new DemoLoader(db.DataSource).LoadSyntheticAsync(2_000, 42, Ct);
-        await using var api = new ApiFactory(db.ConnectionString, new Dictionary<string, string?> { ["Features:ChangeFeedSettleSeconds"] = "0" });
+        await using var api = new ApiFactory(db.ConnectionString);
         using var client = api.CreateClient();
-
-        async Task<JsonElement> Page(string url)
-        {
-            using var doc = JsonDocument.Parse(await client.GetStringAsync(url, Ct));
-            return doc.RootElement.Clone();
-        }
+        var feed = new FeedFollower(client, 700);
 
         var seen = new HashSet<long>();
-        var url = "/collections/properties/changes?limit=700";
-        string cursor;
-        while (true)
+        foreach (var c in await feed.UntilAsync(2_000))
         {
-            var page = await Page(url);
-            cursor = page.GetProperty("cursor").GetString()!;
-            var changes = page.GetProperty("changes").EnumerateArray().ToList();
-            if (changes.Count == 0) break;
-            foreach (var c in changes)
-            {
-                Assert.Equal("created", c.GetProperty("operation").GetString());
-                Assert.True(seen.Add(c.GetProperty("id").GetInt64()), "each property once");
-                var props = c.GetProperty("feature").GetProperty("properties").EnumerateObject().Select(p => p.Name).ToHashSet();
-                Assert.Subset(new HashSet<string> { "city", "code", "status", "district_code", "block", "parcel" }, props);
-            }
-            url = page.GetProperty("links")[0].GetProperty("href").GetString()!;
+            Assert.Equal("created", c.GetProperty("operation").GetString());
+            Assert.True(seen.Add(c.GetProperty("id").GetInt64()), "each property once");
+            var props = c.GetProperty("feature").GetProperty("properties").EnumerateObject().Select(p => p.Name).ToHashSet();
+            Assert.Subset(new HashSet<string> { "city", "code", "status", "district_code", "block", "parcel" }, props);
         }
         Assert.Equal(2_000, seen.Count);
 
         // Nothing new: the same cursor comes back with no changes.
-        var idle = await Page($"/collections/properties/changes?since={cursor}");
-        Assert.Equal(0, idle.GetProperty("numberReturned").GetInt32());
-        Assert.Equal(cursor, idle.GetProperty("cursor").GetString());
+        var cursor = feed.Cursor;
+        Assert.Empty(await feed.PollAsync());
+        Assert.Equal(cursor, feed.Cursor);
 
         // An edit (a new version, as the registry writes it) is the one change the next poll returns.
         var id = seen.Min();
-        await db.ScalarAsync<long>("""
-            WITH closed AS (UPDATE property_versions SET valid_to = clock_timestamp() WHERE property_id = $1 AND valid_to IS NULL RETURNING *),
-                 v2 AS (INSERT INTO property_versions (city_id, property_id, version, valid_from, status, code, district_code, block, parcel, attributes, geom)
-                        SELECT city_id, property_id, 2, valid_to, 'verified', code, district_code, block, parcel, attributes, geom FROM closed RETURNING 1)
-            SELECT count(*) FROM v2
-            """, id);
-        var update = await Page($"/collections/properties/changes?since={cursor}");
-        var change = Assert.Single(update.GetProperty("changes").EnumerateArray());
+        await using (var edit = db.DataSource.CreateCommand(NewVersion))
+        {
+            edit.Parameters.Add(new Npgsql.NpgsqlParameter { Value = id });
+            Assert.Equal(1, await edit.ExecuteNonQueryAsync(Ct));
+        }
+        var change = Assert.Single(await feed.UntilAsync(1));
         Assert.Equal(id, change.GetProperty("id").GetInt64());
         Assert.Equal(2, change.GetProperty("version").GetInt32());
         Assert.Equal("updated", change.GetProperty("operation").GetString());
         Assert.Equal("verified", change.GetProperty("feature").GetProperty("properties").GetProperty("status").GetString());
+    }
+
+    /// <summary>Version 2 of property $1, as the registry writes it: stamped with its transaction's start.</summary>
+    private const string NewVersion = """
+        WITH closed AS (UPDATE property_versions SET valid_to = now() WHERE property_id = $1 AND valid_to IS NULL RETURNING *)
+        INSERT INTO property_versions (city_id, property_id, version, valid_from, status, code, district_code, block, parcel, attributes, geom)
+        SELECT city_id, property_id, 2, valid_to, 'verified', code, district_code, block, parcel, attributes, geom FROM closed
+        """;
+
+    [Fact]
+    public async Task AChangeWhoseTransactionRunsLongIsNotSkippedByAReaderWhoPolledMeanwhileAndAnotherDatabasesDoesNotHoldTheFeed()
+    {
+        await using var own = new TestDatabase();
+        await own.InitializeAsync();
+        await new DemoLoader(own.DataSource).LoadSyntheticAsync(60, 5, Ct);
+        await using var api = new ApiFactory(own.ConnectionString);
+        using var client = api.CreateClient();
+        var feed = new FeedFollower(client, 25);
+        Assert.Equal(60, (await feed.UntilAsync(60)).Count);
+        static (long, int) Key(JsonElement c) => (c.GetProperty("id").GetInt64(), c.GetProperty("version").GetInt32());
+
+        var first = await own.ScalarAsync<long>("SELECT min(id) FROM properties");
+        var second = await own.ScalarAsync<long>("SELECT max(id) FROM properties");
+        await using (var slow = await own.DataSource.OpenConnectionAsync(Ct))
+        await using (var tx = await slow.BeginTransactionAsync(Ct))
+        {
+            // The long transaction writes first; a short one writes and commits after it.
+            await using (var write = new Npgsql.NpgsqlCommand(NewVersion, slow, tx))
+            {
+                write.Parameters.Add(new Npgsql.NpgsqlParameter { Value = first });
+                await write.ExecuteNonQueryAsync(Ct);
+            }
+            await using (var quick = own.DataSource.CreateCommand(NewVersion))
+            {
+                quick.Parameters.Add(new Npgsql.NpgsqlParameter { Value = second });
+                await quick.ExecuteNonQueryAsync(Ct);
+            }
+            // A reader polling now gets neither: the committed change waits behind the running one, which began first,
+            // however long that runs (longer than the few seconds a feed ordered by time would hold changes back).
+            await Task.Delay(TimeSpan.FromSeconds(6), Ct);
+            Assert.Empty(await feed.PollAsync());
+            await tx.CommitAsync(Ct);
+        }
+        Assert.Equal([(first, 2), (second, 2)], (await feed.UntilAsync(2)).Select(Key));
+
+        // A transaction of another database (the class's own) runs long: this database's feed goes on.
+        await using (var elsewhere = await db.DataSource.OpenConnectionAsync(Ct))
+        await using (var tx = await elsewhere.BeginTransactionAsync(Ct))
+        {
+            await using (var xid = new Npgsql.NpgsqlCommand("SELECT pg_current_xact_id()", elsewhere, tx))
+                await xid.ExecuteScalarAsync(Ct);
+            var third = await own.ScalarAsync<long>("SELECT min(id) FROM properties WHERE id > $1", first);
+            await using (var quick = own.DataSource.CreateCommand(NewVersion))
+            {
+                quick.Parameters.Add(new Npgsql.NpgsqlParameter { Value = third });
+                await quick.ExecuteNonQueryAsync(Ct);
+            }
+            Assert.Equal([(third, 2)], (await feed.UntilAsync(1)).Select(Key));
+        }
     }
 
     [Theory]
@@ -92,3 +134,37 @@ public class ChangeFeedTests(TestDatabase db) : IClassFixture<TestDatabase>
     }
 }
 
+/// <summary>A GIS team following <c>/collections/properties/changes</c> with its cursor.</summary>
+internal sealed class FeedFollower(HttpClient client, int limit = 10_000)
+{
+    public string Cursor { get; private set; } = "";
+
+    /// <summary>Every change the feed gives after the cursor now, page by page; the cursor moves past them.</summary>
+    public async Task<List<JsonElement>> PollAsync()
+    {
+        var got = new List<JsonElement>();
+        while (true)
+        {
+            using var page = JsonDocument.Parse(await client.GetStringAsync(
+                $"/collections/properties/changes?limit={limit}&since={Cursor}", TestContext.Current.CancellationToken));
+            Cursor = page.RootElement.GetProperty("cursor").GetString()!;
+            var changes = page.RootElement.GetProperty("changes").EnumerateArray().Select(c => c.Clone()).ToList();
+            if (changes.Count == 0) return got;
+            got.AddRange(changes);
+        }
+    }
+
+    /// <summary>Polls until at least <paramref name="count"/> changes came, for 30 s at most: any transaction of the
+    /// database still running holds the feed back until it ends (the service's own upkeep too, for a moment).</summary>
+    public async Task<List<JsonElement>> UntilAsync(int count)
+    {
+        var got = new List<JsonElement>();
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            got.AddRange(await PollAsync());
+            if (got.Count >= count || DateTime.UtcNow > until) return got;
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+}

@@ -7,27 +7,16 @@ using UrbanMonitor.Api.Hosting;
 
 namespace UrbanMonitor.Api.Features;
 
-/// <summary>Change-feed settings (section <c>Features</c>).</summary>
-public sealed class ChangeFeedOptions
-{
-    /// <summary>Changes younger than this many seconds are held back, so one committed late is never skipped.</summary>
-    public double ChangeFeedSettleSeconds { get; set; } = 5;
-}
-
 /// <summary>
 /// <c>GET /collections/properties/changes?since={cursor}&amp;limit=&amp;city=</c>: every version of every property in
-/// commit-time order (created, updated, retired), each with the feature as it became (public columns only), and the
-/// cursor to poll with next. A GIS team syncs by polling with the last cursor. Layers without history have no feed.
+/// the order of the transactions that published them (created, updated, retired), each with the feature as it became
+/// (public columns only), and the cursor to poll with next. A GIS team syncs by polling with the last cursor; a change
+/// whose transaction is still running holds the feed back until it commits, so none is ever skipped (0145). Layers
+/// without history have no feed.
 /// </summary>
 public static class ChangesApi
 {
     private static readonly string ChangesSql = Sql.Load("Features/changes.sql");
-
-    public static WebApplicationBuilder AddFeatures(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<ChangeFeedOptions>().BindConfiguration("Features");
-        return builder;
-    }
 
     internal static void Map(IEndpointRouteBuilder api)
     {
@@ -39,7 +28,7 @@ public static class ChangesApi
 
     // The parameters are bound for the OpenAPI document only; the handler reads and validates the query itself.
     internal static async Task Changes(string collectionId, [AsParameters] ChangesParameters _, HttpContext http, NpgsqlDataSource db,
-        Microsoft.Extensions.Options.IOptions<ChangeFeedOptions> options, CancellationToken ct)
+        CancellationToken ct)
     {
         if (collectionId != "properties")
         {
@@ -54,7 +43,7 @@ public static class ChangesApi
             await Problem(http, 400, Problems.InvalidParameter, "Invalid limit", "limit must be a whole number from 1 to 10000.");
             return;
         }
-        (long Micros, long Id, int Version)? since = null;
+        Position? since = null;
         if (q["since"].FirstOrDefault() is { Length: > 0 } text)
         {
             since = DecodeCursor(text);
@@ -67,11 +56,11 @@ public static class ChangesApi
         var city = q["city"].FirstOrDefault();
 
         await using var cmd = db.CreateCommand(ChangesSql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)since?.Feed ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)since?.Micros ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)since?.Id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)since?.Version ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
         cmd.Parameters.Add(new NpgsqlParameter { Value = limit, NpgsqlDbType = NpgsqlDbType.Integer });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = options.Value.ChangeFeedSettleSeconds, NpgsqlDbType = NpgsqlDbType.Double });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)city ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
 
@@ -84,7 +73,7 @@ public static class ChangesApi
         {
             if (count++ > 0) await w.WriteAsync(",\n"u8.ToArray(), ct);
             await w.WriteAsync(Encoding.UTF8.GetBytes(reader.GetString(0)), ct);
-            last = (reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3));
+            last = new Position(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt32(4));
         }
         var cursor = last is { } c ? EncodeCursor(c) : "";
         var next = $"/collections/properties/changes?since={cursor}&limit={limit}" + (city is null ? "" : "&city=" + Uri.EscapeDataString(city));
@@ -92,24 +81,32 @@ public static class ChangesApi
             $"],\"numberReturned\":{count},\"cursor\":\"{cursor}\",\"links\":[{{\"rel\":\"next\",\"type\":\"application/json\",\"href\":\"{next}\"}}]}}"), ct);
     }
 
-    private static string EncodeCursor((long Micros, long Id, int Version) c) =>
-        Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{c.Micros}.{c.Id}.{c.Version}")));
+    /// <summary>A place in the feed: the publishing transaction's position (0: written before 0145), then the version's
+    /// time, property and number.</summary>
+    private readonly record struct Position(long Feed, long Micros, long Id, int Version);
+
+    private static string EncodeCursor(Position c) =>
+        Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{c.Feed}.{c.Micros}.{c.Id}.{c.Version}")));
 
     private static readonly long MinMicros = (DateTimeOffset.MinValue - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
     private static readonly long MaxMicros = (DateTimeOffset.MaxValue - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
 
-    private static (long, long, int)? DecodeCursor(string text)
+    private static Position? DecodeCursor(string text)
     {
         try
         {
             var parts = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(text)).Split('.');
+            // A cursor from before 0145 has no transaction position: it lies among the versions written then (position 0).
+            var feed = 0L;
+            if (parts.Length == 4 && !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out feed)) return null;
+            if (parts.Length == 4) parts = parts[1..];
             // The feed's own cursors hold commit times; an instant outside years 1-9999 overflows PostgreSQL's interval arithmetic.
             return parts.Length == 3
                    && long.TryParse(parts[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var m)
                    && m >= MinMicros && m <= MaxMicros
                    && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
                    && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var v)
-                ? (m, id, v) : null;
+                ? new Position(feed, m, id, v) : null;
         }
         catch (FormatException)
         {

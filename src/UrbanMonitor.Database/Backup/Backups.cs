@@ -84,6 +84,7 @@ public static class Backups
         await RunAsync("pg_restore", csb, ["--no-owner", "--exit-on-error", "--single-transaction", "--dbname=" + csb.Database, file], ct);
         await using var check = new NpgsqlConnection(csb.ConnectionString);
         await check.OpenAsync(ct);
+        await ContinueFeedPositionsAsync(check, ct);
         var restored = (await DigestAsync(check, null, ct)).ToDictionary(d => d.Table);
         var differ = new List<string>();
         foreach (var d in manifest.Tables)
@@ -91,6 +92,30 @@ public static class Backups
                 differ.Add(d.Table);
         differ.AddRange(restored.Keys.Except(manifest.Tables.Select(t => t.Table)));
         return differ;
+    }
+
+    /// <summary>The change feed orders versions by the id of the transaction that published them (migration 0145). A
+    /// backup restored into another cluster brings that cluster's ids, which may be ahead of this one's: then the database
+    /// gets an offset (<c>urbanmonitor.feed_offset</c>, read by new sessions) that puts new positions after the restored
+    /// ones, so a GIS team's cursor from before the restore still sees every change made after it.</summary>
+    private static async Task ContinueFeedPositionsAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            DO $$
+            DECLARE
+                gap bigint;
+            BEGIN
+                IF to_regprocedure('um_feed_position()') IS NULL THEN
+                    RETURN; -- a backup from before 0145: its versions all take position 0 when it is migrated
+                END IF;
+                gap := (SELECT max(feed_position) FROM property_versions) + 1
+                       - (pg_snapshot_xmax(pg_current_snapshot())::text::bigint + um_feed_offset());
+                IF gap > 0 THEN
+                    EXECUTE format('ALTER DATABASE %I SET urbanmonitor.feed_offset = %L', current_database(), um_feed_offset() + gap);
+                END IF;
+            END $$
+            """, conn);
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task RunAsync(string tool, NpgsqlConnectionStringBuilder csb, IEnumerable<string> args, CancellationToken ct)

@@ -644,6 +644,14 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             sequence = r.GetString(1);
             startedAt = r.GetFieldValue<DateTime>(2);
         }
+        // The transaction that will attach the tables begins now: the versions carry its change-feed position
+        // (um_feed_position, 0145), and while it runs the feed holds back every change after it, so a reader polling
+        // during the load cannot pass the city's versions before they become visible at its commit.
+        await using var attach = await db.OpenConnectionAsync(ct);
+        await using var tx = await attach.BeginTransactionAsync(ct);
+        long feedPosition;
+        await using (var position = new NpgsqlCommand("SELECT um_feed_position()", attach, tx))
+            feedPosition = (long)(await position.ExecuteScalarAsync(ct))!;
         try
         {
             // The city as a CHECK constraint from the start: each row is checked as it is written, and the attach then
@@ -717,9 +725,9 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 }
             var firstVersions = $"""
                 INSERT INTO {versions} (city_id, property_id, version, valid_from, status, code, district_code, block, parcel,
-                                        attributes, geom, changed_by, reason, sources)
+                                        attributes, geom, changed_by, reason, sources, feed_position)
                 SELECT city_id, id, version, created_at, status, code, district_code, block, parcel,
-                       attributes, geom, surveyed_by, 'created', sources
+                       attributes, geom, surveyed_by, 'created', sources, {feedPosition}
                 FROM {parcels}
                 """;
             var versionsWritten = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -768,12 +776,12 @@ public sealed class ImportRunner(NpgsqlDataSource db)
 
             // Attaching locks the shared partitions for a moment, after the queries reading them end; a query that
             // reads them for long (a big export) would hold up every other city's registrations behind the attach. So
-            // the attach waits for its locks a short while only, and tries again, several times, before it gives up.
+            // the attach waits for its locks a short while only, and tries again, several times, before it gives up:
+            // each try in a savepoint of the one transaction, whose position the versions carry.
+            await StartPublishAsync(attach, tx, job, ct);
             for (var attempt = 1; ; attempt++)
             {
-                await using var attach = await db.OpenConnectionAsync(ct);
-                await using var tx = await attach.BeginTransactionAsync(ct);
-                await StartPublishAsync(attach, tx, job, ct);
+                await tx.SaveAsync("attach", ct);
                 try
                 {
                     await using var cmd = new NpgsqlCommand($"""
@@ -786,7 +794,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 }
                 catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected)
                 {
-                    await tx.RollbackAsync(ct);
+                    await tx.RollbackAsync("attach", ct);
                     if (attempt >= AttachAttempts)
                         throw new InvalidOperationException(
                             $"The registry stayed busy: other queries held its tables through {AttachAttempts} tries to add the city's parcels; nothing was published. Run the import again.");
@@ -833,6 +841,9 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         }
         finally
         {
+            // Rolled back unless committed, so the attach's locks on the tables are gone before they are dropped.
+            await tx.DisposeAsync();
+            await attach.DisposeAsync();
             await DropLoadTablesAsync(job.JobId); // after a commit, both are the city's partitions under other names
         }
     }
