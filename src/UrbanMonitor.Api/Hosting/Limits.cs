@@ -18,6 +18,11 @@ public sealed class LimitOptions
 
     /// <summary>Requests a client may make at once above the sustained rate.</summary>
     public int Burst { get; set; } = 2000;
+
+    /// <summary>Longest URL (path and query) accepted; longer → 414 problem+json. CQL2 filters travel in the URL, a polygon
+    /// of a few hundred vertices among them, so this is four times Kestrel's default; at most
+    /// <see cref="Limits.UrlCeiling"/>, past which Kestrel itself answers 414, without a body.</summary>
+    public int MaxUrlBytes { get; set; } = 32 * 1024;
 }
 
 /// <summary>Request size and rate limits, and 503 with Retry-After while the database is unreachable.</summary>
@@ -25,11 +30,20 @@ public static class Limits
 {
     public const string TooLarge = Problems.Prefix + "too-large";
     public const string RateLimited = Problems.Prefix + "rate-limited";
+    public const string UrlTooLong = Problems.Prefix + "url-too-long";
+
+    /// <summary>Kestrel's limit on the request line (method, URL, version), set above <see cref="LimitOptions.MaxUrlBytes"/>
+    /// so that a URL over the service's limit is answered by the service, with a reason.</summary>
+    public const int UrlCeiling = 65 * 1024;
 
     public static WebApplicationBuilder AddUrbanMonitorLimits(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<LimitOptions>().BindConfiguration("Limits");
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null); // enforced per endpoint below
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = null; // enforced per endpoint below
+            k.Limits.MaxRequestLineSize = UrlCeiling; // the URL's own limit below
+        });
         builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
         builder.Services.AddRateLimiter(o =>
         {
@@ -74,6 +88,19 @@ public static class Limits
     /// own limit (uploads) carry <see cref="IRequestSizeLimitMetadata"/>.</summary>
     public static WebApplication UseUrbanMonitorLimits(this WebApplication app)
     {
+        app.Use(async (http, next) =>
+        {
+            var url = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? http.Request.Path + http.Request.QueryString;
+            var max = Options(http).MaxUrlBytes;
+            if (url.Length > max)
+            {
+                await Results.Problem(type: UrlTooLong, title: "URL too long", statusCode: StatusCodes.Status414UriTooLong,
+                    detail: $"The URL has {url.Length:N0} characters; at most {max:N0} are accepted. Ask for less in one request: fewer values in a filter's IN list, a simpler geometry (bbox= takes an area in four numbers), or several requests.")
+                    .ExecuteAsync(http);
+                return;
+            }
+            await next(http);
+        });
         app.UseRateLimiter();
         app.Use(async (http, next) =>
         {
