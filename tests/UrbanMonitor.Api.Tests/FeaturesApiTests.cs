@@ -54,7 +54,7 @@ public class FeaturesApiTests(SyntheticCityService service) : IClassFixture<Synt
     }
 
     [Fact]
-    public async Task TheOpenApiDocumentNamesTheQueryParametersOfOneFeatureAndOfTheChangeFeed()
+    public async Task TheOpenApiDocumentNamesTheQueryParametersOfOneFeatureTheChangeFeedAndTheExport()
     {
         using var client = service.Api.CreateClient();
         var api = await GetJsonAsync(client, "/api");
@@ -63,6 +63,10 @@ public class FeaturesApiTests(SyntheticCityService service) : IClassFixture<Synt
         // OGC API - Features Part 2: crs on a single feature as on items; the oas30 class: the document describes the API.
         Assert.Equal(["crs", "f"], Query("/collections/{collectionId}/items/{featureId}"));
         Assert.Equal(["since", "limit", "city"], Query("/collections/{collectionId}/changes"));
+        // An export takes the items' filters, no paging, and its format: exactly what ItemsRequest accepts for it.
+        var export = Query("/collections/{collectionId}/export");
+        Assert.Equal(UrbanMonitor.Api.Features.ItemsRequest.KnownForExport.Order(StringComparer.Ordinal), export.Order(StringComparer.Ordinal));
+        Assert.Equal("format", export[^1]);
     }
 
     [Fact]

@@ -437,7 +437,8 @@ public static class FeaturesApi
     /// Every feature the filters select, streamed in one response as a GeoJSON FeatureCollection or a CSV file, in
     /// constant memory. Not bound by the page size: an export is a download, not a page.
     /// </summary>
-    internal static Task Export(HttpContext http, string collectionId, ReadDatabase reads, CancellationToken ct) => Guard(http, async () =>
+    // The parameters are bound for the OpenAPI document only; ItemsRequest reads and validates the query itself.
+    internal static Task Export(HttpContext http, string collectionId, [AsParameters] ExportParameters _, ReadDatabase reads, CancellationToken ct) => Guard(http, async () =>
     {
         var db = reads.For(http);
         var c = Find(collectionId);
