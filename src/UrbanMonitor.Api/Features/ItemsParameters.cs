@@ -22,37 +22,36 @@ public static class QueryText
     public const string Format = "The file: geojson (default), csv (id, the properties, WKT), gpkg (GeoPackage) or shp (zipped Shapefile).";
 }
 
-/// <summary>The query parameters of <c>/collections/{id}/items</c> as the OpenAPI document shows them. They bind as
-/// text only, so that <see cref="ItemsRequest"/> validates every value and answers a precise 400.</summary>
-public sealed record ItemsParameters(
-    [property: FromQuery(Name = "limit"), Description(QueryText.Limit)] string? Limit,
-    [property: FromQuery(Name = "bbox"), Description(QueryText.Bbox)] string? Bbox,
-    [property: FromQuery(Name = "bbox-crs"), Description(QueryText.BboxCrs)] string? BboxCrs,
-    [property: FromQuery(Name = "datetime"), Description(QueryText.Datetime)] string? Datetime,
-    [property: FromQuery(Name = "crs"), Description(QueryText.Crs)] string? Crs,
-    [property: FromQuery(Name = "filter"), Description(QueryText.Filter)] string? Filter,
-    [property: FromQuery(Name = "filter-lang"), Description(QueryText.FilterLang)] string? FilterLang,
-    [property: FromQuery(Name = "filter-crs"), Description(QueryText.FilterCrs)] string? FilterCrs,
-    [property: FromQuery(Name = "sortby"), Description(QueryText.Sortby)] string? Sortby,
-    [property: FromQuery(Name = "properties"), Description(QueryText.Properties)] string? Properties,
-    [property: FromQuery(Name = "city"), Description(QueryText.City)] string? City,
-    [property: FromQuery(Name = "cursor"), Description(QueryText.Cursor)] string? Cursor,
-    [property: FromQuery(Name = "f"), Description(QueryText.F)] string? F);
+/// <summary>The filters of <c>/collections/{id}/items</c> and <c>/export</c> as the OpenAPI document shows them. They bind
+/// as text only, so that <see cref="ItemsRequest"/> validates every value and answers a precise 400.</summary>
+public class FilterParameters
+{
+    [FromQuery(Name = "bbox"), Description(QueryText.Bbox)] public string? Bbox { get; init; }
+    [FromQuery(Name = "bbox-crs"), Description(QueryText.BboxCrs)] public string? BboxCrs { get; init; }
+    [FromQuery(Name = "datetime"), Description(QueryText.Datetime)] public string? Datetime { get; init; }
+    [FromQuery(Name = "crs"), Description(QueryText.Crs)] public string? Crs { get; init; }
+    [FromQuery(Name = "filter"), Description(QueryText.Filter)] public string? Filter { get; init; }
+    [FromQuery(Name = "filter-lang"), Description(QueryText.FilterLang)] public string? FilterLang { get; init; }
+    [FromQuery(Name = "filter-crs"), Description(QueryText.FilterCrs)] public string? FilterCrs { get; init; }
+    [FromQuery(Name = "sortby"), Description(QueryText.Sortby)] public string? Sortby { get; init; }
+    [FromQuery(Name = "properties"), Description(QueryText.Properties)] public string? Properties { get; init; }
+    [FromQuery(Name = "city"), Description(QueryText.City)] public string? City { get; init; }
+}
 
-/// <summary>The query parameters of <c>/collections/{id}/export</c> as the OpenAPI document shows them: the items' filters,
-/// without paging, and the file's format (<see cref="ItemsRequest.KnownForExport"/>).</summary>
-public sealed record ExportParameters(
-    [property: FromQuery(Name = "bbox"), Description(QueryText.Bbox)] string? Bbox,
-    [property: FromQuery(Name = "bbox-crs"), Description(QueryText.BboxCrs)] string? BboxCrs,
-    [property: FromQuery(Name = "datetime"), Description(QueryText.Datetime)] string? Datetime,
-    [property: FromQuery(Name = "crs"), Description(QueryText.Crs)] string? Crs,
-    [property: FromQuery(Name = "filter"), Description(QueryText.Filter)] string? Filter,
-    [property: FromQuery(Name = "filter-lang"), Description(QueryText.FilterLang)] string? FilterLang,
-    [property: FromQuery(Name = "filter-crs"), Description(QueryText.FilterCrs)] string? FilterCrs,
-    [property: FromQuery(Name = "sortby"), Description(QueryText.Sortby)] string? Sortby,
-    [property: FromQuery(Name = "properties"), Description(QueryText.Properties)] string? Properties,
-    [property: FromQuery(Name = "city"), Description(QueryText.City)] string? City,
-    [property: FromQuery(Name = "format"), Description(QueryText.Format)] string? Format);
+/// <summary>The query parameters of <c>/collections/{id}/items</c>: the filters and the page.</summary>
+public sealed class ItemsParameters : FilterParameters
+{
+    [FromQuery(Name = "limit"), Description(QueryText.Limit)] public string? Limit { get; init; }
+    [FromQuery(Name = "cursor"), Description(QueryText.Cursor)] public string? Cursor { get; init; }
+    [FromQuery(Name = "f"), Description(QueryText.F)] public string? F { get; init; }
+}
+
+/// <summary>The query parameters of <c>/collections/{id}/export</c>: the filters, no paging, and the file's format
+/// (<see cref="ItemsRequest.KnownForExport"/>).</summary>
+public sealed class ExportParameters : FilterParameters
+{
+    [FromQuery(Name = "format"), Description(QueryText.Format)] public string? Format { get; init; }
+}
 
 /// <summary>The query parameters of <c>/collections/{id}/items/{featureId}</c> as the OpenAPI document shows them
 /// (OGC API - Features Part 2 asks for crs on a single feature too).</summary>
