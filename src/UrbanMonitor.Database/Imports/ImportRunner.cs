@@ -590,11 +590,13 @@ public sealed class ImportRunner(NpgsqlDataSource db)
     /// and attaches it as the city's partition of the registry (<see cref="PublishIntoOwnPartitionAsync"/>).</summary>
     public long OwnPartitionFrom { get; init; } = 50_000;
 
-    /// <summary>How long the attach of a city's partitions waits for its locks each time, and how many times it tries.</summary>
-    public TimeSpan AttachLockWait { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>How long the attach of a city's partitions waits for its locks each time, and how many times it tries
+    /// (with as long a pause between tries). While it waits, the queries that need the same locks queue behind it, so
+    /// each wait is short: a registration held up by an attach waiting for a long read waits half a second at most.</summary>
+    public TimeSpan AttachLockWait { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <inheritdoc cref="AttachLockWait"/>
-    public int AttachAttempts { get; init; } = 30;
+    public int AttachAttempts { get; init; } = 120;
 
     /// <summary>The two tables a bulk publish loads before they become the city's partitions: named by the job, so that
     /// a publish that failed or a process that died leaves names <see cref="DropLoadTablesAsync"/> can find.</summary>
