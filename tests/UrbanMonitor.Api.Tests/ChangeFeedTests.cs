@@ -105,6 +105,43 @@ public class ChangeFeedTests(TestDatabase db) : IClassFixture<TestDatabase>
         }
     }
 
+    [Fact]
+    public async Task ACursorFromBeforeTransactionPositionsContinuesAmongTheVersionsWrittenThenAndThenReadsTheNewerOnes()
+    {
+        await using var own = new TestDatabase();
+        await own.InitializeAsync();
+        await new DemoLoader(own.DataSource).LoadSyntheticAsync(30, 3, Ct);
+        // As in a database migrated to 0145: the versions written before it have position 0.
+        await own.ScalarAsync<long>("WITH u AS (UPDATE property_versions SET feed_position = 0 RETURNING 1) SELECT count(*) FROM u");
+        var old = new List<(long Id, int Version)>();
+        string? tenth = null;
+        await using (var cmd = own.DataSource.CreateCommand("""
+            SELECT (extract(epoch FROM valid_from) * 1000000)::bigint || '.' || property_id || '.' || version, property_id, version
+            FROM property_versions ORDER BY valid_from, property_id, version
+            """))
+        await using (var r = await cmd.ExecuteReaderAsync(Ct))
+            while (await r.ReadAsync(Ct))
+            {
+                old.Add((r.GetInt64(1), r.GetInt32(2)));
+                if (old.Count == 10) tenth = r.GetString(0);
+            }
+        Assert.Equal(30, old.Count);
+        await using (var edit = own.DataSource.CreateCommand(NewVersion))
+        {
+            edit.Parameters.Add(new Npgsql.NpgsqlParameter { Value = old[0].Id });
+            await edit.ExecuteNonQueryAsync(Ct);
+        }
+
+        // The cursor the feed gave before 0145 (time, property, version) at the tenth version: the twenty after it, in
+        // the old order, then the change made since.
+        await using var api = new ApiFactory(own.ConnectionString);
+        using var client = api.CreateClient();
+        var feed = new FeedFollower(client, 7) { Cursor = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes(tenth!)) };
+        var followed = (await feed.UntilAsync(21)).Select(c => (c.GetProperty("id").GetInt64(), c.GetProperty("version").GetInt32())).ToList();
+        Assert.Equal([.. old.Skip(10), (old[0].Id, 2)], followed);
+        Assert.Empty(await feed.PollAsync());
+    }
+
     [Theory]
     [InlineData("/collections/settlements/changes", 404)]
     [InlineData("/collections/properties/changes?since=not-a-cursor", 400)]
@@ -137,7 +174,7 @@ public class ChangeFeedTests(TestDatabase db) : IClassFixture<TestDatabase>
 /// <summary>A GIS team following <c>/collections/properties/changes</c> with its cursor.</summary>
 internal sealed class FeedFollower(HttpClient client, int limit = 10_000)
 {
-    public string Cursor { get; private set; } = "";
+    public string Cursor { get; set; } = "";
 
     /// <summary>Every change the feed gives after the cursor now, page by page; the cursor moves past them.</summary>
     public async Task<List<JsonElement>> PollAsync()
