@@ -142,6 +142,36 @@ public class ChangeFeedTests(TestDatabase db) : IClassFixture<TestDatabase>
         Assert.Empty(await feed.PollAsync());
     }
 
+    [Fact]
+    public async Task ReadinessIsDegradedNamingAWritingTransactionLeftOpenThatHoldsTheFeedBack()
+    {
+        await using var api = new ApiFactory(db.ConnectionString, new Dictionary<string, string?> { ["Features:HeldBackWarningSeconds"] = "1" });
+        using var client = api.CreateClient();
+        async Task<(HttpStatusCode Status, string State, string Description)> ReadyAsync()
+        {
+            using var r = await client.GetAsync("/health/ready", Ct);
+            using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(Ct));
+            var check = doc.RootElement.GetProperty("checks").GetProperty("changeFeed");
+            return (r.StatusCode, check.GetProperty("status").GetString()!, check.GetProperty("description").GetString()!);
+        }
+        Assert.Equal("Healthy", (await ReadyAsync()).State);
+
+        await using var conn = await db.DataSource.OpenConnectionAsync(Ct);
+        await using var tx = await conn.BeginTransactionAsync(Ct);
+        int pid;
+        await using (var write = new Npgsql.NpgsqlCommand("SELECT pg_backend_pid(), pg_current_xact_id()", conn, tx))
+            pid = (int)(await write.ExecuteScalarAsync(Ct))!;
+        await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
+        var held = await ReadyAsync();
+        Assert.Equal(HttpStatusCode.OK, held.Status); // still ready: the feed is late, not broken
+        Assert.Equal("Degraded", held.State);
+        Assert.Contains($"backend {pid}, idle in transaction", held.Description, StringComparison.Ordinal);
+        Assert.Contains("change feed returns nothing published after it began", held.Description, StringComparison.Ordinal);
+
+        await tx.RollbackAsync(Ct);
+        Assert.Equal("Healthy", (await ReadyAsync()).State);
+    }
+
     [Theory]
     [InlineData("/collections/settlements/changes", 404)]
     [InlineData("/collections/properties/changes?since=not-a-cursor", 400)]

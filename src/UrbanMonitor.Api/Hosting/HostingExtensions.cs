@@ -42,7 +42,9 @@ public static class HostingExtensions
         });
         builder.Services.AddHealthChecks()
             .AddNpgSql(sp => sp.GetRequiredService<NpgsqlDataSource>(), name: "postgis", tags: ["ready"], timeout: TimeSpan.FromSeconds(3))
-            .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"]);
+            .AddCheck<MigrationsHealthCheck>("migrations", tags: ["ready"])
+            .AddCheck<Features.ChangeFeedHealthCheck>("changeFeed", tags: ["ready"]);
+        builder.Services.AddOptions<Features.ChangeFeedOptions>().BindConfiguration("Features");
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "UrbanMonitor";
