@@ -144,6 +144,19 @@ public class AuditAndBackupTests(TestDatabase db) : IClassFixture<TestDatabase>
                     """, check);
                 Assert.True((long)(await next.ExecuteScalarAsync(Ct))! > ahead, "a new change follows the restored ones");
             }
+            // A GIS team's cursor at the far-ahead change, given by the source before the backup, goes on in the restored
+            // database with the change made there; one past every change in the backup is told to sync again.
+            await using (var served = new ApiFactory(target))
+            {
+                using var client = served.CreateClient();
+                string Cursor(long position) => System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes(
+                    $"{position}.220000000000000000.{long.MaxValue}.1"));
+                using var after = JsonDocument.Parse(await client.GetStringAsync($"/collections/properties/changes?since={Cursor(ahead)}", Ct));
+                var change = Assert.Single(after.RootElement.GetProperty("changes").EnumerateArray());
+                Assert.Equal(2, change.GetProperty("version").GetInt32());
+                using var gone = await client.GetAsync($"/collections/properties/changes?since={Cursor(ahead + 1_000_000)}", Ct);
+                Assert.Equal(HttpStatusCode.Gone, gone.StatusCode);
+            }
 
             // A manifest that does not match what was restored is reported, table by table.
             var tables = manifest["Tables"]!.AsArray();

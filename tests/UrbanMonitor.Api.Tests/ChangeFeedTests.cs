@@ -185,6 +185,21 @@ public class ChangeFeedTests(TestDatabase db) : IClassFixture<TestDatabase>
         Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
     }
 
+    [Fact]
+    public async Task ACursorPastEveryTransactionOfThisDatabaseIsA410ToSyncAgain()
+    {
+        await using var api = new ApiFactory(db.ConnectionString);
+        using var client = api.CreateClient();
+        var next = await db.ScalarAsync<long>("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint + um_feed_offset()");
+        var since = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes($"{next + 1_000_000}.0.1.1"));
+        using var r = await client.GetAsync($"/collections/properties/changes?since={since}", Ct);
+        var body = await r.Content.ReadAsStringAsync(Ct);
+        Assert.True(r.StatusCode == HttpStatusCode.Gone, $"{(int)r.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("cursor-ahead", body, StringComparison.Ordinal);
+        Assert.Contains("Sync again from the start", body, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("9223372036854775807.1.1")]
     [InlineData("-9223372036854775808.1.1")]

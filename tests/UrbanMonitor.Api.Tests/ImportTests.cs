@@ -588,8 +588,8 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
 
             // Again, and the long read ends while the attach waits: a later try attaches. A GIS team follows the change
             // feed all along. The versions carry the position of the publishing transaction, open from the load to the
-            // attach, so a change another city commits meanwhile is held back behind it; once it commits, the team sees
-            // every parcel of the city, and the other change after them.
+            // attach, so the changes other cities commit meanwhile (one during the load, one while the attach waits) are
+            // held back behind it; once it commits, the team sees every parcel of the city, then the other changes.
             await using var api = new ApiFactory(db.ConnectionString);
             using var client = api.CreateClient();
             var feed = new FeedFollower(client);
@@ -597,25 +597,34 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
             var patient = new UrbanMonitor.Database.Imports.ImportRunner(db.DataSource) { AttachLockWait = TimeSpan.FromMilliseconds(200) };
             var later = await patient.PrepareAsync(request with { CitySlug = "kill-busy" }, file, ct);
             Task publish;
-            var other = await db.ScalarAsync<long>("SELECT min(p.id) FROM properties p JOIN cities c ON c.id = p.city_id WHERE c.slug = 'kill-city'");
+            long[] others = [await db.ScalarAsync<long>("SELECT min(p.id) FROM properties p JOIN cities c ON c.id = p.city_id WHERE c.slug = 'kill-city'"),
+                             await db.ScalarAsync<long>("SELECT max(p.id) FROM properties p JOIN cities c ON c.id = p.city_id WHERE c.slug = 'kill-city'")];
+            const string EditOther = """
+                WITH closed AS (UPDATE property_versions SET valid_to = now() WHERE property_id = $1 AND valid_to IS NULL RETURNING *),
+                     v2 AS (INSERT INTO property_versions (city_id, property_id, version, valid_from, status, code, district_code, block, parcel, attributes, geom)
+                            SELECT city_id, property_id, 2, valid_to, 'verified', code, district_code, block, parcel, attributes, geom FROM closed RETURNING 1)
+                SELECT count(*) FROM v2
+                """;
             await using (var reader = await db.DataSource.OpenConnectionAsync(ct))
             {
                 await using var longRead = await reader.BeginTransactionAsync(ct);
                 await using (var read = new Npgsql.NpgsqlCommand("SELECT count(*) FROM properties_shared", reader, longRead))
                     await read.ExecuteScalarAsync(ct);
                 publish = patient.RunAsync(later, null, ct);
+                while (await db.ScalarAsync<long>("SELECT count(*) FROM pg_class WHERE relname LIKE 'import_load%\\_v'") == 0)
+                {
+                    Assert.False(publish.IsCompleted, "the publish loads its tables");
+                    await Task.Delay(10, ct);
+                }
+                await db.ScalarAsync<long>(EditOther, others[0]);
+                Assert.Empty(await feed.PollAsync()); // during the load: held back behind the publish
                 while (await db.ScalarAsync<long>(
                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%ATTACH PARTITION%'") == 0)
                 {
                     Assert.False(publish.IsCompleted, "the attach waits for the long read");
                     await Task.Delay(50, ct);
                 }
-                await db.ScalarAsync<long>("""
-                    WITH closed AS (UPDATE property_versions SET valid_to = now() WHERE property_id = $1 AND valid_to IS NULL RETURNING *),
-                         v2 AS (INSERT INTO property_versions (city_id, property_id, version, valid_from, status, code, district_code, block, parcel, attributes, geom)
-                                SELECT city_id, property_id, 2, valid_to, 'verified', code, district_code, block, parcel, attributes, geom FROM closed RETURNING 1)
-                    SELECT count(*) FROM v2
-                    """, other);
+                await db.ScalarAsync<long>(EditOther, others[1]);
                 // Held back behind the publish, through tries of the attach given up and waits between them.
                 for (var waited = System.Diagnostics.Stopwatch.StartNew(); waited.Elapsed < patient.AttachLockWait * 4;)
                 {
@@ -628,15 +637,15 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
             Assert.Equal("succeeded", await db.ScalarAsync<string>("SELECT status FROM import_jobs WHERE id = $1", later.JobId));
             Assert.Equal(60_000, await db.ScalarAsync<long>(
                 "SELECT count(*) FROM ONLY properties_city_" + await db.ScalarAsync<int>("SELECT id FROM cities WHERE slug = 'kill-busy'")));
-            var followed = await feed.UntilAsync(60_001);
-            Assert.Equal(60_001, followed.Count);
-            Assert.All(followed.SkipLast(1), c =>
+            var followed = await feed.UntilAsync(60_002);
+            Assert.Equal(60_002, followed.Count);
+            Assert.All(followed.SkipLast(2), c =>
             {
                 Assert.Equal("created", c.GetProperty("operation").GetString());
                 Assert.Equal("kill-busy", c.GetProperty("feature").GetProperty("properties").GetProperty("city").GetString());
             });
-            Assert.Equal(other, followed[^1].GetProperty("id").GetInt64());
-            Assert.Equal(2, followed[^1].GetProperty("version").GetInt32());
+            Assert.Equal(others, followed.TakeLast(2).Select(c => c.GetProperty("id").GetInt64()));
+            Assert.All(followed.TakeLast(2), c => Assert.Equal(2, c.GetProperty("version").GetInt32()));
         }
         finally
         {

@@ -18,12 +18,14 @@ public static class ChangesApi
 {
     private static readonly string ChangesSql = Sql.Load("Features/changes.sql");
 
+    public const string CursorAhead = Problems.Prefix + "cursor-ahead";
+
     internal static void Map(IEndpointRouteBuilder api)
     {
         api.MapGet("/collections/{collectionId}/changes", Changes).WithName("OgcChanges")
             .WithSummary("The collection's changes since a cursor (properties: every version, oldest first)")
             .Produces(StatusCodes.Status200OK, contentType: "application/json").ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status410Gone);
     }
 
     // The parameters are bound for the OpenAPI document only; the handler reads and validates the query itself.
@@ -55,12 +57,33 @@ public static class ChangesApi
         }
         var city = q["city"].FirstOrDefault();
 
-        await using var cmd = db.CreateCommand(ChangesSql);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)since?.Feed ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)since?.Micros ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)since?.Id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)since?.Version ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+        // One transaction: the feed's read lock and horizon first (um_feed_begin_read, 0145), then the page below it.
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
+        long horizon, end;
+        await using (var begin = new NpgsqlCommand(
+            "SELECT um_feed_begin_read(), pg_snapshot_xmax(pg_current_snapshot())::text::bigint + um_feed_offset()", conn, tx))
+        await using (var r = await begin.ExecuteReaderAsync(ct))
+        {
+            await r.ReadAsync(ct);
+            (horizon, end) = (r.GetInt64(0), r.GetInt64(1));
+        }
+        // Every position this feed gives lies below the transactions begun so far: one at or past them came from another
+        // database, or from this one before it was restored from an older backup.
+        if (since is { } ahead && ahead.Feed >= end)
+        {
+            await Problem(http, 410, CursorAhead, "Cursor ahead of this feed",
+                "since points past every change this database has published: it came from another database, or from this one before it was restored from an older backup. Sync again from the start (without since).");
+            return;
+        }
+        var from = since ?? new Position(-1, 0, 0, 0); // before every version
+        await using var cmd = new NpgsqlCommand(ChangesSql, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = from.Feed, NpgsqlDbType = NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = from.Micros, NpgsqlDbType = NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = from.Id, NpgsqlDbType = NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = from.Version, NpgsqlDbType = NpgsqlDbType.Integer });
         cmd.Parameters.Add(new NpgsqlParameter { Value = limit, NpgsqlDbType = NpgsqlDbType.Integer });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = horizon, NpgsqlDbType = NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)city ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
 

@@ -1,8 +1,8 @@
 -- Changes to properties after a position, in the order of the transactions that published them (0145): $1
--- feed_position, $2 valid_from in microseconds since 1970, $3 property id, $4 version (all NULL: from the start); at
--- most $5 rows; $6 a city slug or NULL. Only positions below um_feed_horizon(), the oldest transaction still running
--- in this snapshot, are read: every one below it has committed or never will, so no change can commit behind a
--- reader's cursor later, however long its transaction ran. Public columns only.
+-- feed_position, $2 valid_from in microseconds since 1970, $3 property id, $4 version (from the start: a position before
+-- every version); at most $5 rows, below the horizon $6 (um_feed_begin_read, in the same transaction): every
+-- transaction below it has committed or never will, so no change can commit behind a reader's cursor later, however
+-- long its transaction ran; $7 a city slug or NULL. Public columns only.
 SELECT json_build_object(
            'id', v.property_id,
            'version', v.version,
@@ -20,10 +20,9 @@ SELECT json_build_object(
        v.version
 FROM property_versions v
 JOIN cities c ON c.id = v.city_id
-WHERE ($1::bigint IS NULL
-       OR (v.feed_position, v.valid_from, v.property_id, v.version)
-          > ($1::bigint, timestamptz 'epoch' + $2 * interval '1 microsecond', $3::bigint, $4::int))
-  AND v.feed_position < um_feed_horizon()
-  AND ($6::text IS NULL OR c.slug = $6)
+WHERE (v.feed_position, v.valid_from, v.property_id, v.version)
+      > ($1::bigint, timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::bigint, $4::int)
+  AND v.feed_position < $6::bigint
+  AND ($7::text IS NULL OR c.slug = $7)
 ORDER BY v.feed_position, v.valid_from, v.property_id, v.version
 LIMIT $5;

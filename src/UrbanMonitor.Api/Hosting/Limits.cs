@@ -43,6 +43,7 @@ public static class Limits
         {
             k.Limits.MaxRequestBodySize = null; // enforced per endpoint below
             k.Limits.MaxRequestLineSize = UrlCeiling; // the URL's own limit below
+            k.Limits.Http2.MaxRequestHeaderFieldSize = UrlCeiling; // HTTP/2 carries the URL in a header (:path)
         });
         builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
         builder.Services.AddRateLimiter(o =>

@@ -96,8 +96,10 @@ public static class Backups
 
     /// <summary>The change feed orders versions by the id of the transaction that published them (migration 0145). A
     /// backup restored into another cluster brings that cluster's ids, which may be ahead of this one's: then the database
-    /// gets an offset (<c>urbanmonitor.feed_offset</c>, read by new sessions) that puts new positions after the restored
-    /// ones, so a GIS team's cursor from before the restore still sees every change made after it.</summary>
+    /// gets an offset that puts new positions after the restored ones, so a GIS team's cursor from before the restore
+    /// still sees every change made after it (a cursor past the backup's changes is answered 410: sync again). The
+    /// offset is um_feed_offset() redefined: the restoring role owns the restored functions (a database-level setting
+    /// would need a superuser).</summary>
     private static async Task ContinueFeedPositionsAsync(NpgsqlConnection conn, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("""
@@ -111,7 +113,8 @@ public static class Backups
                 gap := (SELECT max(feed_position) FROM property_versions) + 1
                        - (pg_snapshot_xmax(pg_current_snapshot())::text::bigint + um_feed_offset());
                 IF gap > 0 THEN
-                    EXECUTE format('ALTER DATABASE %I SET urbanmonitor.feed_offset = %L', current_database(), um_feed_offset() + gap);
+                    EXECUTE format('CREATE OR REPLACE FUNCTION um_feed_offset() RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE AS %L',
+                                   format('SELECT %s::bigint', um_feed_offset() + gap));
                 END IF;
             END $$
             """, conn);

@@ -649,8 +649,11 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         // The transaction that will attach the tables begins now: the versions carry its change-feed position
         // (um_feed_position, 0145), and while it runs the feed holds back every change after it, so a reader polling
         // during the load cannot pass the city's versions before they become visible at its commit.
+        // It sits idle while the others load: a server's idle-in-transaction timeout must not end it.
         await using var attach = await db.OpenConnectionAsync(ct);
         await using var tx = await attach.BeginTransactionAsync(ct);
+        await using (var patient = new NpgsqlCommand("SET LOCAL idle_in_transaction_session_timeout = 0", attach, tx))
+            await patient.ExecuteNonQueryAsync(ct);
         long feedPosition;
         await using (var position = new NpgsqlCommand("SELECT um_feed_position()", attach, tx))
             feedPosition = (long)(await position.ExecuteScalarAsync(ct))!;
@@ -779,7 +782,9 @@ public sealed class ImportRunner(NpgsqlDataSource db)
             // Attaching locks the shared partitions for a moment, after the queries reading them end; a query that
             // reads them for long (a big export) would hold up every other city's registrations behind the attach. So
             // the attach waits for its locks a short while only, and tries again, several times, before it gives up:
-            // each try in a savepoint of the one transaction, whose position the versions carry.
+            // each try in a savepoint of the one transaction, whose position the versions carry. Each try first takes the
+            // change feed's publish lock (um_feed_publish_lock, 0145), held through the commit, so that no feed reader
+            // plans its read without the new partitions and reads past their position.
             await StartPublishAsync(attach, tx, job, ct);
             for (var attempt = 1; ; attempt++)
             {
@@ -788,6 +793,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 {
                     await using var cmd = new NpgsqlCommand($"""
                         SET LOCAL lock_timeout = {(long)AttachLockWait.TotalMilliseconds};
+                        SELECT um_feed_publish_lock();
                         ALTER TABLE properties ATTACH PARTITION {parcels} FOR VALUES IN ({job.CityId});
                         ALTER TABLE property_versions ATTACH PARTITION {versions} FOR VALUES IN ({job.CityId});
                         SET LOCAL lock_timeout = 0;
@@ -797,6 +803,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected)
                 {
                     await tx.RollbackAsync("attach", ct);
+                    await tx.ReleaseAsync("attach", ct);
                     if (attempt >= AttachAttempts)
                         throw new InvalidOperationException(
                             $"The registry stayed busy: other queries held its tables through {AttachAttempts} tries to add the city's parcels; nothing was published. Run the import again.");
