@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using UrbanMonitor.Api.Tests.Infrastructure;
 using UrbanMonitor.Database.Demo;
@@ -131,5 +132,29 @@ public class ReadReplicaTests
             Assert.True(after.StatusCode == HttpStatusCode.OK, $"with the standby stopped the read got {(int)after.StatusCode}");
         Assert.Equal("primary", (await ReadsAsync(anonymous)).GetProperty("server").GetString());
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/api/cities/synthetic", Ct)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("a broken pooled connection of a stopped standby", false, 2)]
+    [InlineData("a statement that ran past its time", true, 1)]
+    public async Task AGetThatMeetsABrokenConnectionIsRunOnceMoreButOneThatTimedOutIsNot(string what, bool timedOut, int runs)
+    {
+        // Two data sources as the service builds them from a multi-host string; nothing connects in this test.
+        await using var primary = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=nobody");
+        await using var standby = NpgsqlDataSource.Create("Host=127.0.0.1;Port=2;Username=nobody");
+        var services = new ServiceCollection()
+            .AddSingleton(new UrbanMonitor.Api.Hosting.ReadDatabase(primary, standby)).BuildServiceProvider();
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = services };
+        http.Request.Method = "GET";
+        var calls = 0;
+        Task Next(Microsoft.AspNetCore.Http.HttpContext _) =>
+            ++calls == 1
+                ? throw new NpgsqlException("Exception while reading from stream", timedOut ? new TimeoutException("Timeout during reading attempt") : new IOException("Connection reset"))
+                : Task.CompletedTask;
+        if (runs == 1)
+            await Assert.ThrowsAsync<NpgsqlException>(() => UrbanMonitor.Api.Hosting.ReadDatabase.RetryReadOnceAsync(http, Next));
+        else
+            await UrbanMonitor.Api.Hosting.ReadDatabase.RetryReadOnceAsync(http, Next);
+        Assert.True(calls == runs, $"{what}: run {calls} times");
     }
 }

@@ -143,7 +143,7 @@ internal sealed class DatabaseUnavailableHandler : IExceptionHandler
         return true;
     }
 
-    private static bool TimedOut(Exception e) => e is TimeoutException || (e.InnerException is { } inner && TimedOut(inner));
+    internal static bool TimedOut(Exception e) => e is TimeoutException || (e.InnerException is { } inner && TimedOut(inner));
 
     internal static bool IsUnavailable(Exception e) => e switch
     {

@@ -29,7 +29,9 @@ public sealed class ReadDatabase(NpgsqlDataSource primary, NpgsqlDataSource read
     /// <summary>
     /// A standby that stops or restarts leaves broken connections in the pool, and Npgsql hands each out once before it
     /// learns the host is gone. A GET (it writes nothing) that fails that way before its response started is run once
-    /// more on cleared pools, where the multi-host data source skips the dead host and reads from the primary.
+    /// more on cleared pools, where the multi-host data source skips the dead host and reads from the primary. A read
+    /// that timed out is not: its server answers, the request is heavy, and running it again would put the same work
+    /// on the primary the standby is there to spare (it ends in 503, saying so).
     /// </summary>
     internal static async Task RetryReadOnceAsync(HttpContext http, RequestDelegate next)
     {
@@ -43,7 +45,7 @@ public sealed class ReadDatabase(NpgsqlDataSource primary, NpgsqlDataSource read
         {
             await next(http);
         }
-        catch (Exception e) when (!http.Response.HasStarted && DatabaseUnavailableHandler.IsUnavailable(e))
+        catch (Exception e) when (!http.Response.HasStarted && DatabaseUnavailableHandler.IsUnavailable(e) && !DatabaseUnavailableHandler.TimedOut(e))
         {
             db.reads.Clear();
             http.Response.Clear();
