@@ -616,11 +616,12 @@ public sealed class ImportRunner(NpgsqlDataSource db)
     /// connections write half of the staged parcels each (with their generated Web Mercator geometry); then one writes
     /// version 1 of every parcel, as the parents' trigger writes it, while the other builds the parcels' indexes and
     /// keys, and both build the rest (GiST and B-tree over a million rows at once, several times cheaper than a million
-    /// single inserts into them). Then one short transaction attaches both tables as the city's partitions (PostgreSQL
-    /// checks the foreign keys set-wise and that no other partition holds the city), writes what the parents'
-    /// statement triggers write for rows inserted through them (the audit log's bulk entries, the indicators' dirty
-    /// districts, the tiles' changed extent), and marks the job succeeded. Nothing is visible before that commit;
-    /// nothing else waits for the load, only for the attach.
+    /// single inserts into them). Then one transaction, begun before the load so the versions carry its change-feed
+    /// position but taking its locks only now, attaches both tables as the city's partitions (PostgreSQL checks the
+    /// foreign keys set-wise and that no other partition holds the city), writes what the parents' statement triggers
+    /// write for rows inserted through them (the audit log's bulk entries, the indicators' dirty districts, the tiles'
+    /// changed extent), and marks the job succeeded. Nothing is visible before that commit; nothing else waits for the
+    /// load, only for the attach.
     /// Returns the parcels published; or 0, having dropped its tables, when the city cannot take this path (it has
     /// parcels or a partition), or a parcel of the city was registered or another import gave it its partition
     /// meanwhile: the caller then publishes row by row.
@@ -904,7 +905,7 @@ public sealed class ImportRunner(NpgsqlDataSource db)
     /// publish was loading removed (and any load table whose job is not running). Returns the jobs marked failed.</summary>
     public async Task<int> FailInterruptedAsync(CancellationToken ct = default)
     {
-        var gone = new List<Guid>();
+        long failed;
         await using (var cmd = db.CreateCommand("""
             WITH gone AS (
                 UPDATE import_jobs SET status = 'failed', phase = 'done', finished_at = now(),
@@ -912,13 +913,11 @@ public sealed class ImportRunner(NpgsqlDataSource db)
                 WHERE status IN ('queued', 'running') AND pg_try_advisory_xact_lock(hashtextextended(id::text, 0))
                 RETURNING id),
             staged AS (DELETE FROM import_staging s USING gone WHERE s.job_id = gone.id)
-            SELECT id FROM gone
+            SELECT count(*) FROM gone
             """))
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) gone.Add(reader.GetGuid(0));
-        foreach (var id in gone) await DropLoadTablesAsync(id);
-        // And the load tables of any other job that is not queued or running (its own clean-up failed, or its job row is
-        // gone): a running job in another process keeps its status, so its tables stay.
+            failed = (long)(await cmd.ExecuteScalarAsync(ct))!;
+        // Then the load tables of every job that is not queued or running: those just marked failed, and any whose own
+        // clean-up failed or whose job row is gone. A running job in another process keeps its status, so its tables stay.
         var orphans = new List<Guid>();
         await using (var cmd = db.CreateCommand("""
             SELECT DISTINCT substr(c.relname, 13, 32)::uuid
@@ -930,6 +929,6 @@ public sealed class ImportRunner(NpgsqlDataSource db)
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct)) orphans.Add(reader.GetGuid(0));
         foreach (var id in orphans) await DropLoadTablesAsync(id);
-        return gone.Count;
+        return (int)failed;
     }
 }

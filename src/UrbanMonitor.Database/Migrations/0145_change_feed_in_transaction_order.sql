@@ -36,9 +36,9 @@ $$;
 
 -- Attaching a partition (a city's bulk import) makes rows visible that a reader's plan, made a moment before the attach
 -- committed, does not include: PostgreSQL marks the transaction committed before the other sessions learn of the new
--- partition. So the attaching transaction takes this lock, exclusively, just before it commits (um_feed_publish_lock),
--- and a reader takes it shared for its whole read (um_feed_begin_read): no attach commits between a reader's horizon
--- and its plan, and one that committed before is in the plan.
+-- partition. So the attaching transaction takes this lock, exclusively, before it attaches and holds it through its
+-- commit (um_feed_publish_lock), and a reader takes it shared for its whole read (um_feed_begin_read): no attach
+-- commits between a reader's horizon and its plan, and one that committed before is in the plan.
 CREATE FUNCTION um_feed_publish_lock() RETURNS void LANGUAGE sql VOLATILE
     AS $$ SELECT pg_advisory_xact_lock(5571840137270886657) $$;
 
