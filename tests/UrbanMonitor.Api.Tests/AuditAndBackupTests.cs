@@ -135,14 +135,10 @@ public class AuditAndBackupTests(TestDatabase db) : IClassFixture<TestDatabase>
 
                 // The restore continued the feed's positions after the restored ones: a change made in the restored
                 // database comes after every restored change, not before the one far ahead.
-                await using var next = new NpgsqlCommand("""
-                    WITH closed AS (UPDATE property_versions SET valid_to = clock_timestamp()
-                                    WHERE property_id = (SELECT max(id) FROM properties) AND valid_to IS NULL RETURNING *)
-                    INSERT INTO property_versions (city_id, property_id, version, valid_from, status, code, district_code, block, parcel, attributes, geom)
-                    SELECT city_id, property_id, 2, valid_to, 'verified', code, district_code, block, parcel, attributes, geom FROM closed
-                    RETURNING feed_position
-                    """, check);
-                Assert.True((long)(await next.ExecuteScalarAsync(Ct))! > ahead, "a new change follows the restored ones");
+                await using var restoredDb = NpgsqlDataSource.Create(target);
+                await using var lastParcel = restoredDb.CreateCommand("SELECT max(id) FROM properties");
+                var last = (long)(await lastParcel.ExecuteScalarAsync(Ct))!;
+                Assert.True(await FeedFollower.NewVersionAsync(restoredDb, last) > ahead, "a new change follows the restored ones");
             }
             // A GIS team's cursor at the far-ahead change, given by the source before the backup, goes on in the restored
             // database with the change made there; one past every change in the backup is told to sync again.

@@ -34,24 +34,13 @@ public class ChangeFeedTests(TestDatabase db) : IClassFixture<TestDatabase>
 
         // An edit (a new version, as the registry writes it) is the one change the next poll returns.
         var id = seen.Min();
-        await using (var edit = db.DataSource.CreateCommand(NewVersion))
-        {
-            edit.Parameters.Add(new Npgsql.NpgsqlParameter { Value = id });
-            Assert.Equal(1, await edit.ExecuteNonQueryAsync(Ct));
-        }
+        await FeedFollower.NewVersionAsync(db.DataSource, id);
         var change = Assert.Single(await feed.UntilAsync(1));
         Assert.Equal(id, change.GetProperty("id").GetInt64());
         Assert.Equal(2, change.GetProperty("version").GetInt32());
         Assert.Equal("updated", change.GetProperty("operation").GetString());
         Assert.Equal("verified", change.GetProperty("feature").GetProperty("properties").GetProperty("status").GetString());
     }
-
-    /// <summary>Version 2 of property $1, as the registry writes it: stamped with its transaction's start.</summary>
-    private const string NewVersion = """
-        WITH closed AS (UPDATE property_versions SET valid_to = now() WHERE property_id = $1 AND valid_to IS NULL RETURNING *)
-        INSERT INTO property_versions (city_id, property_id, version, valid_from, status, code, district_code, block, parcel, attributes, geom)
-        SELECT city_id, property_id, 2, valid_to, 'verified', code, district_code, block, parcel, attributes, geom FROM closed
-        """;
 
     [Fact]
     public async Task AChangeWhoseTransactionRunsLongIsNotSkippedByAReaderWhoPolledMeanwhileAndAnotherDatabasesDoesNotHoldTheFeed()
@@ -71,16 +60,12 @@ public class ChangeFeedTests(TestDatabase db) : IClassFixture<TestDatabase>
         await using (var tx = await slow.BeginTransactionAsync(Ct))
         {
             // The long transaction writes first; a short one writes and commits after it.
-            await using (var write = new Npgsql.NpgsqlCommand(NewVersion, slow, tx))
+            await using (var write = new Npgsql.NpgsqlCommand(FeedFollower.NewVersion, slow, tx))
             {
                 write.Parameters.Add(new Npgsql.NpgsqlParameter { Value = first });
                 await write.ExecuteNonQueryAsync(Ct);
             }
-            await using (var quick = own.DataSource.CreateCommand(NewVersion))
-            {
-                quick.Parameters.Add(new Npgsql.NpgsqlParameter { Value = second });
-                await quick.ExecuteNonQueryAsync(Ct);
-            }
+            await FeedFollower.NewVersionAsync(own.DataSource, second);
             // A reader polling now gets neither: the committed change waits behind the running one, which began first,
             // however long that runs (longer than the few seconds a feed ordered by time would hold changes back).
             await Task.Delay(TimeSpan.FromSeconds(6), Ct);
@@ -96,11 +81,7 @@ public class ChangeFeedTests(TestDatabase db) : IClassFixture<TestDatabase>
             await using (var xid = new Npgsql.NpgsqlCommand("SELECT pg_current_xact_id()", elsewhere, tx))
                 await xid.ExecuteScalarAsync(Ct);
             var third = await own.ScalarAsync<long>("SELECT min(id) FROM properties WHERE id > $1", first);
-            await using (var quick = own.DataSource.CreateCommand(NewVersion))
-            {
-                quick.Parameters.Add(new Npgsql.NpgsqlParameter { Value = third });
-                await quick.ExecuteNonQueryAsync(Ct);
-            }
+            await FeedFollower.NewVersionAsync(own.DataSource, third);
             Assert.Equal([(third, 2)], (await feed.UntilAsync(1)).Select(Key));
         }
     }
@@ -126,11 +107,7 @@ public class ChangeFeedTests(TestDatabase db) : IClassFixture<TestDatabase>
                 if (old.Count == 10) tenth = r.GetString(0);
             }
         Assert.Equal(30, old.Count);
-        await using (var edit = own.DataSource.CreateCommand(NewVersion))
-        {
-            edit.Parameters.Add(new Npgsql.NpgsqlParameter { Value = old[0].Id });
-            await edit.ExecuteNonQueryAsync(Ct);
-        }
+        await FeedFollower.NewVersionAsync(own.DataSource, old[0].Id);
 
         // The cursor the feed gave before 0145 (time, property, version) at the tenth version: the twenty after it, in
         // the old order, then the change made since.
@@ -219,6 +196,23 @@ public class ChangeFeedTests(TestDatabase db) : IClassFixture<TestDatabase>
 /// <summary>A GIS team following <c>/collections/properties/changes</c> with its cursor.</summary>
 internal sealed class FeedFollower(HttpClient client, int limit = 10_000)
 {
+    /// <summary>Version 2 of property $1, as the registry writes it: stamped with its transaction's start. Returns its
+    /// feed position.</summary>
+    public const string NewVersion = """
+        WITH closed AS (UPDATE property_versions SET valid_to = now() WHERE property_id = $1 AND valid_to IS NULL RETURNING *)
+        INSERT INTO property_versions (city_id, property_id, version, valid_from, status, code, district_code, block, parcel, attributes, geom)
+        SELECT city_id, property_id, 2, valid_to, 'verified', code, district_code, block, parcel, attributes, geom FROM closed
+        RETURNING feed_position
+        """;
+
+    /// <summary>Writes <see cref="NewVersion"/> of a property in a transaction of its own; returns its feed position.</summary>
+    public static async Task<long> NewVersionAsync(Npgsql.NpgsqlDataSource db, long propertyId)
+    {
+        await using var edit = db.CreateCommand(NewVersion);
+        edit.Parameters.Add(new Npgsql.NpgsqlParameter { Value = propertyId });
+        return (long)(await edit.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
     public string Cursor { get; set; } = "";
 
     /// <summary>Every change the feed gives after the cursor now, page by page; the cursor moves past them.</summary>

@@ -599,12 +599,6 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
             Task publish;
             long[] others = [await db.ScalarAsync<long>("SELECT min(p.id) FROM properties p JOIN cities c ON c.id = p.city_id WHERE c.slug = 'kill-city'"),
                              await db.ScalarAsync<long>("SELECT max(p.id) FROM properties p JOIN cities c ON c.id = p.city_id WHERE c.slug = 'kill-city'")];
-            const string EditOther = """
-                WITH closed AS (UPDATE property_versions SET valid_to = now() WHERE property_id = $1 AND valid_to IS NULL RETURNING *),
-                     v2 AS (INSERT INTO property_versions (city_id, property_id, version, valid_from, status, code, district_code, block, parcel, attributes, geom)
-                            SELECT city_id, property_id, 2, valid_to, 'verified', code, district_code, block, parcel, attributes, geom FROM closed RETURNING 1)
-                SELECT count(*) FROM v2
-                """;
             await using (var reader = await db.DataSource.OpenConnectionAsync(ct))
             {
                 await using var longRead = await reader.BeginTransactionAsync(ct);
@@ -616,7 +610,7 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
                     Assert.False(publish.IsCompleted, "the publish loads its tables");
                     await Task.Delay(10, ct);
                 }
-                await db.ScalarAsync<long>(EditOther, others[0]);
+                await FeedFollower.NewVersionAsync(db.DataSource, others[0]);
                 Assert.Empty(await feed.PollAsync()); // during the load: held back behind the publish
                 while (await db.ScalarAsync<long>(
                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%ATTACH PARTITION%'") == 0)
@@ -624,7 +618,7 @@ public class ImportCancellationTests(TestDatabase db) : IClassFixture<TestDataba
                     Assert.False(publish.IsCompleted, "the attach waits for the long read");
                     await Task.Delay(50, ct);
                 }
-                await db.ScalarAsync<long>(EditOther, others[1]);
+                await FeedFollower.NewVersionAsync(db.DataSource, others[1]);
                 // Held back behind the publish, through tries of the attach given up and waits between them.
                 for (var waited = System.Diagnostics.Stopwatch.StartNew(); waited.Elapsed < patient.AttachLockWait * 4;)
                 {
